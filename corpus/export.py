@@ -1,0 +1,114 @@
+"""The findings CSV: a contract other tools read.
+
+UTF-8 with BOM so Excel shows Vietnamese; every text cell that a spreadsheet
+would run as a formula is neutralised with a leading apostrophe, while real
+numbers stay numbers.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+CONTRACT_COLUMNS = (
+    "doc_id", "title", "published", "kind", "unit", "unit_code", "province", "metric", "value",
+    "value_type", "year", "speaker", "text", "start", "end",
+)
+EXTRA_COLUMNS = (
+    "subtype", "unit_type", "rank_position", "rank_total", "rank_direction", "speaker_role",
+    "speaker_unit", "stance", "turn", "doc_type", "site", "sentence",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix a quote to strings a spreadsheet would evaluate; numbers pass."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return neutralise(value)
+
+
+def write_csv(rows: Iterable[dict], out: Path | io.TextIOBase, columns: Sequence[str]) -> int:
+    """Write rows with the safety rules; returns the number of rows."""
+    own = isinstance(out, (str, Path))
+    fh = open(out, "w", encoding="utf-8-sig", newline="") if own else out
+    try:
+        if not own and fh.tell() == 0:
+            fh.write("\ufeff")
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow(columns)
+        n = 0
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+            n += 1
+        return n
+    finally:
+        if own:
+            fh.close()
+
+
+def dataframe_to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """The same rules for any table the explorer shows."""
+    buf = io.StringIO()
+    write_csv(df.to_dict("records"), buf, list(df.columns))
+    return buf.getvalue().encode("utf-8")
+
+
+def query_findings(conn: sqlite3.Connection, kind: str | None = None, unit: str | None = None,
+                   year: int | None = None, doc_id: str | None = None, neutral: bool = True) -> list[dict]:
+    """Findings joined with their document, filtered, in document order."""
+    sql = (
+        "SELECT f.*, d.title, d.published, d.doc_type, d.site, substr(d.text, f.sent_start + 1, "
+        "f.sent_end - f.sent_start) AS sentence FROM findings f JOIN documents d ON d.id = f.doc_id"
+    )
+    where, args = [], []
+    if kind:
+        kinds = [k.strip() for k in kind.split(",") if k.strip()]
+        if "problem" in kinds:
+            kinds += ["weakness", "cause"]
+        where.append(f"f.kind IN ({', '.join('?' * len(kinds))})")
+        args += kinds
+    if unit:
+        where.append("(f.unit LIKE ? OR f.unit_code = ? OR f.province LIKE ?)")
+        args += [f"%{unit}%", unit, f"%{unit}%"]
+    if year is not None:
+        where.append("f.year = ?")
+        args.append(int(year))
+    if doc_id:
+        where.append("f.doc_id = ?")
+        args.append(doc_id)
+    if not neutral:
+        where.append("NOT (f.kind = 'figure' AND coalesce(f.unit, '') = '')")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY f.doc_id, f.start"
+    rows = []
+    for r in conn.execute(sql, args):
+        row = dict(r)
+        row["value"] = _format_value(row.get("value"))
+        rows.append(row)
+    return rows
+
+
+def _format_value(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(float(value), 4)
+
+
+def export_findings(conn: sqlite3.Connection, out: Path, kind: str | None = None, unit: str | None = None,
+                    year: int | None = None, extra: bool = True, neutral: bool = False) -> int:
+    """Figures without a unit (averages, gaps, totals) are left out unless `neutral`."""
+    rows = query_findings(conn, kind=kind, unit=unit, year=year, neutral=neutral)
+    columns = CONTRACT_COLUMNS + (EXTRA_COLUMNS if extra else ())
+    return write_csv(rows, out, columns)

@@ -1,0 +1,322 @@
+"""The SQLite store: documents, sentences, entities, findings and their embeddings.
+
+One database file in WAL mode, so the explorer can read while an ingest
+writes. A document and everything derived from it are written in one
+transaction: after a crash a document is either wholly present or absent.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+ENV_DB = "PARLENS_DB"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    published TEXT,
+    site TEXT,
+    doc_type TEXT NOT NULL DEFAULT 'news article',
+    source TEXT,
+    url TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'processed',   -- processed | skipped
+    skip_reason TEXT,
+    duplicate_of TEXT,
+    ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE TABLE IF NOT EXISTS entities (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    label TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    norm TEXT,
+    code TEXT,
+    province TEXT
+);
+CREATE INDEX IF NOT EXISTS entities_doc ON entities(doc_id);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,              -- figure | weakness | cause | remedy
+    subtype TEXT,                    -- objective | subjective for causes
+    unit TEXT,
+    unit_code TEXT,
+    province TEXT,
+    unit_type TEXT,
+    metric TEXT,
+    value REAL,
+    value_type TEXT,                 -- percent | fraction | rank | count | score
+    year INTEGER,
+    rank_position INTEGER,
+    rank_total INTEGER,
+    rank_direction TEXT,             -- top | bottom
+    speaker TEXT,
+    speaker_role TEXT,
+    speaker_unit TEXT,
+    stance TEXT,                     -- asking | answering
+    turn INTEGER,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    sent_start INTEGER,
+    sent_end INTEGER,
+    confidence REAL,
+    extra TEXT
+);
+CREATE INDEX IF NOT EXISTS findings_doc ON findings(doc_id);
+CREATE INDEX IF NOT EXISTS findings_kind ON findings(kind);
+CREATE INDEX IF NOT EXISTS findings_unit ON findings(unit);
+CREATE TABLE IF NOT EXISTS embeddings (
+    finding_id INTEGER PRIMARY KEY REFERENCES findings(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS findings_fts USING fts5(
+    text, unit, content='findings', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER IF NOT EXISTS findings_ai AFTER INSERT ON findings BEGIN
+    INSERT INTO findings_fts(rowid, text, unit) VALUES (new.id, new.text, coalesce(new.unit, ''));
+END;
+CREATE TRIGGER IF NOT EXISTS findings_ad AFTER DELETE ON findings BEGIN
+    INSERT INTO findings_fts(findings_fts, rowid, text, unit) VALUES ('delete', old.id, old.text, coalesce(old.unit, ''));
+END;
+CREATE TABLE IF NOT EXISTS themes (
+    kind TEXT NOT NULL,
+    theme_id INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    centroid BLOB NOT NULL,
+    PRIMARY KEY (kind, theme_id)
+);
+"""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or has an unknown layout."""
+
+
+@dataclass
+class Finding:
+    """One extracted fact, with offsets into its document's stored text."""
+    kind: str
+    text: str
+    start: int
+    end: int
+    unit: str | None = None
+    unit_code: str | None = None
+    province: str | None = None
+    unit_type: str | None = None
+    subtype: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    value_type: str | None = None
+    year: int | None = None
+    rank_position: int | None = None
+    rank_total: int | None = None
+    rank_direction: str | None = None
+    speaker: str | None = None
+    speaker_role: str | None = None
+    speaker_unit: str | None = None
+    stance: str | None = None
+    turn: int | None = None
+    sent_start: int | None = None
+    sent_end: int | None = None
+    confidence: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Entity:
+    label: str
+    start: int
+    end: int
+    text: str
+    norm: str | None = None
+    code: str | None = None
+    province: str | None = None
+
+
+@dataclass
+class DocumentRecord:
+    id: str
+    text: str
+    content_hash: str
+    title: str = ""
+    published: str | None = None
+    site: str | None = None
+    doc_type: str = "news article"
+    source: str | None = None
+    url: str | None = None
+    status: str = "processed"
+    skip_reason: str | None = None
+    duplicate_of: str | None = None
+
+
+@dataclass
+class Analysis:
+    """Everything derived from one document, written together."""
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    embeddings: np.ndarray | None = None  # one row per finding, or None
+    model: str | None = None
+
+
+def default_db_path() -> Path:
+    """$PARLENS_DB, else parlens.sqlite in the user's data directory."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("parlens")) / "parlens.sqlite"
+
+
+def connect(path: Path | str | None = None, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) a store and bring its schema up to date."""
+    path = Path(path) if path else default_db_path()
+    if readonly:
+        if not path.exists():
+            raise StoreError(f"{path}: no store here yet; run `parlens ingest` first")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys=ON")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            _migrate(conn, path)
+        else:
+            _check_version(conn, path)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path}: not a ParLens store or damaged ({exc})") from None
+    return conn
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: store schema v{version} is newer than this ParLens (v{SCHEMA_VERSION}); upgrade ParLens")
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = _check_version(conn, path)
+    if version == SCHEMA_VERSION:
+        return
+    with conn:
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def content_hash_of(conn: sqlite3.Connection, doc_id: str) -> str | None:
+    row = conn.execute("SELECT content_hash FROM documents WHERE id=?", (doc_id,)).fetchone()
+    return row[0] if row else None
+
+
+def save_document(conn: sqlite3.Connection, doc: DocumentRecord, analysis: Analysis | None = None) -> None:
+    """Replace a document and all it derives, atomically."""
+    analysis = analysis or Analysis()
+    conn.isolation_level = None
+    with transaction(conn):
+        _delete(conn, doc.id)
+        cols = asdict(doc)
+        conn.execute(
+            f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            tuple(cols.values()),
+        )
+        conn.executemany(
+            "INSERT INTO sentences(doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
+            [(doc.id, i, s, e) for i, (s, e) in enumerate(analysis.sentences)],
+        )
+        conn.executemany(
+            "INSERT INTO entities(doc_id, label, start, end, text, norm, code, province) VALUES (?,?,?,?,?,?,?,?)",
+            [(doc.id, e.label, e.start, e.end, e.text, e.norm, e.code, e.province) for e in analysis.entities],
+        )
+        ids = [_insert_finding(conn, doc.id, f) for f in analysis.findings]
+        if analysis.embeddings is not None and len(ids):
+            vectors = np.asarray(analysis.embeddings, dtype=np.float32)
+            conn.executemany(
+                "INSERT INTO embeddings(finding_id, model, vector) VALUES (?, ?, ?)",
+                [(fid, analysis.model or "", vectors[i].tobytes()) for i, fid in enumerate(ids)],
+            )
+
+
+def _insert_finding(conn: sqlite3.Connection, doc_id: str, f: Finding) -> int:
+    row = asdict(f)
+    row["extra"] = json.dumps(row["extra"], ensure_ascii=False) if row["extra"] else None
+    row["doc_id"] = doc_id
+    cur = conn.execute(
+        f"INSERT INTO findings ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+    )
+    return int(cur.lastrowid)
+
+
+def _delete(conn: sqlite3.Connection, doc_id: str) -> None:
+    # Explicit deletes (rather than cascades alone) so FTS triggers fire.
+    conn.execute("DELETE FROM embeddings WHERE finding_id IN (SELECT id FROM findings WHERE doc_id=?)", (doc_id,))
+    conn.execute("DELETE FROM findings WHERE doc_id=?", (doc_id,))
+    conn.execute("DELETE FROM entities WHERE doc_id=?", (doc_id,))
+    conn.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
+    conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+
+def delete_document(conn: sqlite3.Connection, doc_id: str) -> None:
+    conn.isolation_level = None
+    with transaction(conn):
+        _delete(conn, doc_id)
+
+
+def iter_findings(conn: sqlite3.Connection, kinds: Iterable[str] | None = None) -> Iterator[sqlite3.Row]:
+    sql = "SELECT * FROM findings"
+    args: tuple = ()
+    if kinds:
+        kinds = tuple(kinds)
+        sql += f" WHERE kind IN ({', '.join('?' * len(kinds))})"
+        args = kinds
+    yield from conn.execute(sql + " ORDER BY doc_id, start", args)
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    out = {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM documents GROUP BY status")}
+    out.update({f"findings:{r[0]}": r[1] for r in conn.execute("SELECT kind, count(*) FROM findings GROUP BY kind")})
+    return out

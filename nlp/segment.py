@@ -1,0 +1,229 @@
+"""underthesea sentence splitting, word segmentation and POS tagging, as spaCy Docs.
+
+spaCy's own Vietnamese tokenizer (pyvi) glues names to verbs ("Ứng Hòa đạt");
+underthesea keeps "Ứng Hòa" one word. Its words are aligned back to the
+stored text so every token has exact character offsets; numbers, percentages,
+fractions, dates and document codes are protected first so that "89,08 %" and
+"35,18/38" always come out as one token.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from os.path import dirname, join
+
+import spacy
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+# Longest piece of text handed to underthesea at once: its regex tokenizer
+# and CRF are linear, but a 1 MB line without punctuation still needs cutting.
+MAX_CHUNK = 1500
+
+_NUM = r"\d+(?:[.,]\d+)*"
+_PROTECTED = re.compile(
+    "|".join([
+        r"\d{1,2}/\d{1,2}/(?:19|20)\d{2}(?!\d)",           # 05/07/2023
+        rf"{_NUM}\s?/\s?{_NUM}(?:\s?điểm)?",              # 35,18/38 điểm, 13/14
+        rf"{_NUM}\s?%",                                   # 89,08 %, 61%
+        r"\d+/[A-ZĐa-zđ0-9][\w\-–/&.]*[\w]",               # 1003/QĐ-UBND, 134/UBND-KSTT
+        r"\b(?:TP|TX|TT|Q|P|H)\.(?=\s?[A-ZĐÀ-Ỹ])",         # TP.Hà Nội, TX. Sơn Tây
+        r"\b[A-ZĐ]{1,6}(?:&[A-ZĐ]{1,6})+\b",                # TT&TT, LĐTB&XH
+        rf"{_NUM}",
+    ])
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    tag: str
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _PROTECTED.finditer(text)]
+
+
+@lru_cache(maxsize=1)
+def _pos_model():
+    import underthesea.pipeline.pos_tag as pos_pkg
+    from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
+
+    model = FastCRFSequenceTagger()
+    model.load(join(dirname(pos_pkg.__file__), "models", "pos_crf_vlsp2013_20230303"))
+    return model
+
+
+def _word_tokenize(text: str) -> list[str]:
+    from underthesea import word_tokenize
+
+    return word_tokenize(text, use_token_normalize=False)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence offsets: each line is split by underthesea; a line never spans two."""
+    from underthesea import sent_tokenize
+
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            continue
+        cursor = line_start
+        found_any = False
+        for piece in _chunks(line) if len(line) > MAX_CHUNK else [line]:
+            for sent in sent_tokenize(piece) or [piece]:
+                sent = sent.strip()
+                found = text.find(sent, cursor, line_start + len(line)) if sent else -1
+                if found < 0:  # underthesea changed characters: the line fallback covers it
+                    continue
+                spans.append((found, found + len(sent)))
+                cursor = found + len(sent)
+                found_any = True
+        if not found_any:
+            stripped = line.strip()
+            start = text.find(stripped, line_start)
+            spans.append((start, start + len(stripped)))
+    return spans
+
+
+def _chunks(text: str) -> list[str]:
+    """Cut overlong text at spaces (or hard) into pieces underthesea handles quickly."""
+    out = []
+    while len(text) > MAX_CHUNK:
+        cut = text.rfind(" ", 0, MAX_CHUNK)
+        cut = cut if cut > MAX_CHUNK // 2 else MAX_CHUNK
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
+
+
+def _align(text: str, words: list[str], offset: int) -> list[tuple[int, int]] | None:
+    spans = []
+    cursor = 0
+    for word in words:
+        found = text.find(word, cursor)
+        if found < 0 or text[cursor:found].strip():
+            return None
+        spans.append((offset + found, offset + found + len(word)))
+        cursor = found + len(word)
+    return spans
+
+
+def _fallback_words(text: str, offset: int) -> list[tuple[int, int]]:
+    return [(offset + m.start(), offset + m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+
+
+def _merge_protected(spans: list[tuple[int, int]], protected: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Replace words overlapping a protected span by that span (and any outside parts)."""
+    if not protected:
+        return spans
+    out: list[tuple[int, int]] = []
+    i = 0
+    for ps, pe in protected:
+        while i < len(spans) and spans[i][1] <= ps:
+            out.append(spans[i])
+            i += 1
+        first = True
+        while i < len(spans) and spans[i][0] < pe:
+            s, e = spans[i]
+            if s < ps and first:
+                out.append((s, ps))
+            first = False
+            if e > pe:
+                spans[i] = (pe, e)
+                break
+            i += 1
+        out.append((ps, pe))
+    out.extend(spans[i:])
+    return [(s, e) for s, e in out if e > s]
+
+
+def segment_sentence(text: str, start: int, end: int) -> list[Token]:
+    """Words of one sentence with underthesea POS tags, offsets into `text`."""
+    sentence = text[start:end]
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _chunks(sentence) if len(sentence) > MAX_CHUNK else [sentence]:
+        words = _word_tokenize(piece)
+        aligned = _align(piece, words, start + cursor)
+        spans.extend(aligned if aligned is not None else _fallback_words(piece, start + cursor))
+        cursor += len(piece)
+    protected = [(start + s, start + e) for s, e in protected_spans(sentence)]
+    spans = _merge_protected(spans, protected)
+    words = [text[s:e] for s, e in spans]
+    tags = [t[2:] if t.startswith(("B-", "I-")) else t for t in _pos_model().predict([[w] for w in words])] if words else []
+    return [Token(s, e, tag) for (s, e), tag in zip(spans, tags)]
+
+
+class UndertheseaTokenizer:
+    """A spaCy tokenizer: underthesea words, spaces and tags, sentence starts set."""
+
+    def __init__(self, vocab: Vocab):
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        words: list[str] = []
+        spaces: list[bool] = []
+        tags: list[str] = []
+        sent_starts: list[bool] = []
+        cursor = 0
+        for s_start, s_end in split_sentences(text):
+            first = True
+            for tok in segment_sentence(text, s_start, s_end):
+                self._gap(text, cursor, tok.start, words, spaces, tags, sent_starts)
+                words.append(text[tok.start:tok.end])
+                spaces.append(False)
+                tags.append(tok.tag)
+                sent_starts.append(first)
+                first = False
+                cursor = tok.end
+        self._gap(text, cursor, len(text), words, spaces, tags, sent_starts)
+        if not words:
+            return Doc(self.vocab, words=[], spaces=[])
+        return Doc(self.vocab, words=words, spaces=spaces, tags=tags, sent_starts=sent_starts)
+
+    @staticmethod
+    def _gap(text: str, a: int, b: int, words, spaces, tags, sent_starts) -> None:
+        """Whitespace between words: a single space is the previous token's; the rest become tokens."""
+        gap = text[a:b]
+        if not gap:
+            return
+        if gap.strip():  # text no sentence covered (should not happen): keep it as its own token
+            words.append(gap)
+            spaces.append(False)
+            tags.append("X")
+            sent_starts.append(False)
+            return
+        if words and gap[0] == " " and not spaces[-1]:
+            spaces[-1] = True
+            gap = gap[1:]
+        if gap:
+            words.append(gap)
+            spaces.append(False)
+            tags.append("_SP")
+            sent_starts.append(False)
+
+    def to_bytes(self, **kwargs) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, **kwargs) -> "UndertheseaTokenizer":
+        return self
+
+    def to_disk(self, path, **kwargs) -> None:
+        pass
+
+    def from_disk(self, path, **kwargs) -> "UndertheseaTokenizer":
+        return self
+
+
+@spacy.registry.tokenizers("parlens.underthesea_tokenizer.v1")
+def create_tokenizer():
+    def make(nlp):
+        return UndertheseaTokenizer(nlp.vocab)
+    return make

@@ -1,0 +1,163 @@
+"""The `parlens` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from corpus import store
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _db(args) -> Path:
+    return Path(args.db) if args.db else store.default_db_path()
+
+
+def cmd_ingest(args) -> int:
+    from corpus.ingest import ingest
+    from parlens.service import make_analyser
+
+    conn = store.connect(_db(args))
+    analyse, version = make_analyser(embed=not args.no_embed, workers=args.workers)
+    summary = ingest([Path(p) for p in args.paths], conn, analyse, version,
+                     progress=not args.quiet, batch_size=args.batch_size)
+    for err in summary.errors:
+        print(f"error: {err}", file=sys.stderr)
+    print(summary.describe())
+    print(f"store: {_db(args)}")
+    return 0 if summary.failed == 0 or summary.added + summary.replaced + summary.unchanged else 1
+
+
+def cmd_export(args) -> int:
+    from corpus.export import export_findings
+
+    conn = store.connect(_db(args), readonly=True)
+    n = export_findings(conn, Path(args.csv), kind=args.kind, unit=args.unit, year=args.year,
+                        neutral=args.with_neutral)
+    print(f"wrote {n} findings to {args.csv}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from parlens.evaluate import evaluate
+
+    result = evaluate(Path(args.gold_dir), Path(args.text_dir), verbose=args.verbose,
+                      keep_csv=Path(args.csv) if args.csv else None)
+    print(result.report)
+    return 0
+
+
+def cmd_search(args) -> int:
+    from parlens.service import search
+
+    hits = search(_db(args), args.query, kind=args.kind, unit=args.unit, year=args.year, limit=args.limit,
+                  model=args.model)
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
+    else:
+        for i, h in enumerate(hits, 1):
+            print(f"{i:2d}. [{h.score:.3f}] {h.kind:8s} {h.unit or '-'} ({h.year or '-'}) {h.doc_id}\n    {h.text}")
+    return 0
+
+
+def cmd_themes(args) -> int:
+    from parlens.service import themes_table
+
+    themes = themes_table(_db(args), kind=args.kind, model=args.model)
+    if args.csv:
+        from corpus.export import write_csv
+        rows = [t.as_row() for t in themes]
+        write_csv(rows, Path(args.csv), list(rows[0]) if rows else ["id", "label"])
+        print(f"wrote {len(rows)} themes to {args.csv}")
+    if args.json:
+        print(json.dumps([t.as_json() for t in themes], ensure_ascii=False, indent=2))
+    elif not args.csv:
+        for t in themes:
+            print(f"#{t.id:<3d} {t.label}  — {t.n_statements} statements, {t.n_documents} documents, "
+                  f"{t.n_units} units, years {t.years_text}\n     “{t.quote}”")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from parlens.bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="parlens", description=(
+        "Findings on Vietnamese administrative reform: units, figures, weaknesses, causes, remedies."))
+    p.add_argument("--db", help=f"store file (default: ${store.ENV_DB} or the user data directory)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="read documents (.txt, .html, .jsonl[.gz], folders) into the store")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--db", default=argparse.SUPPRESS)
+    s.add_argument("--workers", type=int, default=1, help="processes for analysis (default 1)")
+    s.add_argument("--batch-size", type=int, default=16)
+    s.add_argument("--no-embed", action="store_true", help="skip embeddings (search falls back to keywords)")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("export", help="write the findings CSV")
+    s.add_argument("--db", default=argparse.SUPPRESS)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--kind", help="figure, weakness, cause, remedy or problem (comma-separated)")
+    s.add_argument("--unit", help="unit name (substring), code or province")
+    s.add_argument("--year", type=int)
+    s.add_argument("--with-neutral", action="store_true",
+                   help="also figures that belong to no unit (averages, gaps, national totals)")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("eval", help="score extraction against gold annotations")
+    s.add_argument("gold_dir")
+    s.add_argument("text_dir")
+    s.add_argument("--csv", help="also keep the findings CSV here")
+    s.add_argument("--verbose", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("search", help="semantic + keyword search over findings")
+    s.add_argument("query")
+    s.add_argument("--db", default=argparse.SUPPRESS)
+    s.add_argument("--kind")
+    s.add_argument("--unit")
+    s.add_argument("--year", type=int)
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--model", help="sentence-transformers model name or path")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("themes", help="recurring weaknesses (or remedies) across documents")
+    s.add_argument("--db", default=argparse.SUPPRESS)
+    s.add_argument("--kind", default="weakness", choices=["weakness", "remedy"])
+    s.add_argument("--csv")
+    s.add_argument("--model")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_themes)
+
+    s = sub.add_parser("bench", help="speed and memory benchmarks")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not hasattr(args, "db"):
+        args.db = None
+    try:
+        return args.func(args)
+    except (CliError, store.StoreError) as exc:
+        print(f"parlens: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("parlens: interrupted; everything written so far is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
