@@ -12,7 +12,7 @@ from spacy.language import Language
 import nlp.entities  # noqa: F401  (registers the component)
 import nlp.segment  # noqa: F401  (registers the tokenizer)
 
-COMPONENTS = ("parlens_entities", "parlens_figures")
+COMPONENTS = ("parlens_entities", "parlens_figures", "parlens_statements", "parlens_speakers")
 
 
 def build(components: tuple[str, ...] = COMPONENTS) -> Language:

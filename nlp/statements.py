@@ -1,0 +1,483 @@
+"""Statements: clauses stating a weakness, a cause (objective/subjective) or a remedy.
+
+Sentences are cut into clauses (at ";", list items after "như:", "gồm:",
+bullets, and comma-joined chunks that carry their own predicate); each clause
+is classified by a scikit-learn model trained on the labelled clauses in
+``nlp/data/training/clauses.jsonl`` over features read from the spaCy Doc:
+underthesea words, cue phrases, negation patterns ("chưa", "còn", "không"),
+the section heading above, the list opener and the position in a list.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from nlp.lexicons import lines, table
+
+LABELS = ("weakness", "cause", "remedy", "none")
+MIN_CLAUSE_WORDS = 4
+MAX_HEADING_CHARS = 120
+TRAINING_FILE = "clauses.jsonl"
+
+if not Doc.has_extension("statements"):
+    Doc.set_extension("statements", default=None)
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    sent_start: int
+    sent_end: int
+    heading: str = ""
+    intro: str = ""        # the list opener this clause is an item of ("nguyên nhân khách quan như")
+    enum_pos: int = -1     # position in that list, -1 outside lists
+
+
+@dataclass
+class Statement:
+    clause: Clause
+    kind: str                      # weakness | cause | remedy
+    confidence: float
+    subtype: str | None = None     # objective | subjective (causes)
+    unit: object | None = None     # nlp.entities.UnitRef
+    speaker: dict = field(default_factory=dict)
+
+    def to_finding(self, doc: Doc):
+        from corpus.store import Finding
+        from nlp.extract import _unit_fields
+
+        c = self.clause
+        return Finding(
+            kind=self.kind, subtype=self.subtype, text=doc.text[c.start:c.end], start=c.start, end=c.end,
+            sent_start=c.sent_start, sent_end=c.sent_end, confidence=round(self.confidence, 4),
+            **_unit_fields(self.unit, doc),
+            speaker=self.speaker.get("name"), speaker_role=self.speaker.get("role"),
+            speaker_unit=self.speaker.get("unit"), stance=self.speaker.get("stance"),
+            turn=self.speaker.get("turn"),
+            extra={k: v for k, v in (("heading", c.heading), ("answers_turn", self.speaker.get("answers_turn")))
+                   if v not in (None, "")},
+        )
+
+
+# -- clause splitting -----------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _openers() -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in lines("nlp", "enumeration_openers.tsv")), re.IGNORECASE)
+
+
+_CONNECTOR = re.compile(r"\s*(?:như|gồm|bao gồm|là|sau)?\s*:?\s*$", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-+•*–]|\(?[a-zđ]\)|\d{1,2}[.)])\s+")
+_TRAILING = " \t,;.:…–-"
+_FRAME = re.compile(
+    r"^(?:(?:tuy nhiên|bên cạnh đó|ngoài ra|đồng thời|trong đó|theo đó|mặt khác|cùng với đó|do đó|vì vậy|"
+    r"qua đó|từ đó|song|nhưng|và|thứ (?:nhất|hai|ba|tư|năm)|một là|hai là|ba là|trước hết|đặc biệt là|nhất là)"
+    r"\s*,?\s+)+", re.IGNORECASE)
+
+
+def is_heading(line: str) -> bool:
+    """A short line without final punctuation: a section heading or caption."""
+    line = line.strip()
+    return bool(line) and len(line) <= MAX_HEADING_CHARS and line[-1] not in ".;:!?…" and len(line.split()) <= 20
+
+
+def split_clauses(doc: Doc) -> list[Clause]:
+    text = doc.text
+    clauses: list[Clause] = []
+    heading = ""
+    line_start = 0
+    sents = list(doc.sents)
+    for sent in sents:
+        s0, s1 = sent.start_char, sent.end_char
+        stext = text[s0:s1].rstrip()
+        s1 = s0 + len(stext)
+        if not stext.strip():
+            continue
+        at_line_start = s0 == 0 or text[s0 - 1] == "\n"
+        line_end = text.find("\n", s0)
+        line_end = len(text) if line_end < 0 else line_end
+        if at_line_start and line_end <= s1 + 1 and is_heading(stext):
+            # headings set the context for what follows, and may state a finding themselves
+            clauses += _clauses_of_sentence(doc, s0, s1, heading)
+            heading = stext.strip()
+            continue
+        clauses += _clauses_of_sentence(doc, s0, s1, heading)
+    return clauses
+
+
+def _clauses_of_sentence(doc: Doc, s0: int, s1: int, heading: str) -> list[Clause]:
+    text = doc.text
+    out: list[Clause] = []
+    pieces: list[tuple[int, int, str, int]] = []  # start, end, intro, enum_pos
+    bullet = _BULLET.match(text, s0)
+    start = bullet.end() if bullet else s0
+    for seg_start, seg_end in _split_at(text, start, s1, ";"):
+        opener = None
+        for m in _openers().finditer(text, seg_start, seg_end):
+            if m.end() < seg_end - 3:
+                opener = m
+                break
+        items = list(_split_at(text, opener.end(), seg_end, ",")) if opener is not None else []
+        if opener is not None and len(items) > 1:
+            intro = text[seg_start:opener.end()]
+            head_end = seg_start + len(_CONNECTOR.sub("", intro))
+            if len(text[seg_start:head_end].split()) >= MIN_CLAUSE_WORDS:
+                pieces.append((seg_start, head_end, "", -1))
+            merged = _merge_chunks(doc, items)
+            pieces += [(a, b, intro.strip(), i) for i, (a, b) in enumerate(merged)]
+        else:
+            merged = _merge_chunks(doc, list(_split_at(text, seg_start, seg_end, ",")))
+            pieces += [(a, b, "", -1 if len(merged) == 1 else i) for i, (a, b) in enumerate(merged)]
+    for a, b, intro, pos in pieces:
+        a, b = _trim(text, a, b)
+        if b - a < 8 or len(text[a:b].split()) < MIN_CLAUSE_WORDS:
+            continue
+        out.append(Clause(a, b, s0, s1, heading=heading, intro=intro, enum_pos=pos))
+    return out
+
+
+def _split_at(text: str, a: int, b: int, sep: str):
+    """Pieces of text[a:b] between separators, ignoring separators inside brackets and numbers."""
+    depth, start = 0, a
+    for i in range(a, b):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            if sep == "," and i + 1 < b and text[i + 1].isdigit() and i > a and text[i - 1].isdigit():
+                continue  # decimal comma
+            yield start, i
+            start = i + 1
+    yield start, b
+
+
+def _words(doc: Doc, a: int, b: int) -> list:
+    span = doc.char_span(a, b, alignment_mode="expand")
+    return [t for t in span if not t.is_space and not t.is_punct] if span is not None else []
+
+
+@lru_cache(maxsize=1)
+def _markers() -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in lines("nlp", "clause_markers.tsv")), re.IGNORECASE)
+
+
+MIN_SPLIT_SYLLABLES = 6
+
+
+def _standalone(text: str) -> bool:
+    """Long enough and with its own predicate marker to be a clause by itself."""
+    text = text.strip()
+    return len(text.split()) >= MIN_SPLIT_SYLLABLES and bool(_markers().search(text))
+
+
+def _merge_chunks(doc: Doc, chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Comma chunks are split off only when both sides can stand alone; otherwise they stay
+    together (a clause that is too long still matches its idea, a fragment does not)."""
+    text = doc.text
+    out: list[list[int]] = []
+    for a, b in chunks:
+        if out and _standalone(text[a:b]) and _standalone(text[out[-1][0]:out[-1][1]]):
+            out.append([a, b])
+        elif out:
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a] in _TRAILING + "\"'“”()":
+        a += 1
+    while b > a and text[b - 1] in _TRAILING + "\"'“”":
+        b -= 1
+    m = _FRAME.match(text, a, b)
+    if m and m.end() < b:
+        a = m.end()
+    if text[a:b].count("(") > text[a:b].count(")") and text[b:b + 1] == ")":
+        b += 1
+    return a, b
+
+
+# -- features -------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _cue_patterns() -> list[tuple[str, re.Pattern]]:
+    return [(c, re.compile(p, re.IGNORECASE)) for c, p in table("nlp", "statement_cues.tsv")]
+
+
+@lru_cache(maxsize=1)
+def _heading_patterns() -> list[tuple[str, re.Pattern]]:
+    return [(c, re.compile(p, re.IGNORECASE)) for c, p in table("nlp", "section_headings.tsv")]
+
+
+def clause_features(words: list[str], tags: list[str], text: str, sentence: str, heading: str, intro: str,
+                    enum_pos: int) -> dict:
+    """Features of one clause; the same function serves training and extraction."""
+    low = text.lower()
+    f: dict[str, float] = {}
+    for cls, pat in _cue_patterns():
+        hits = pat.findall(low)
+        f[f"cue:{cls}"] = min(len(hits), 3)
+        if hits:
+            f[f"cue_first:{cls}"] = 1.0 if pat.search(" ".join(low.split()[:4])) else 0.0
+    for cls, pat in _heading_patterns():
+        if heading and pat.search(heading):
+            f[f"heading:{cls}"] = 1.0
+        if intro and pat.search(intro):
+            f[f"intro:{cls}"] = 1.0
+        if pat.search(sentence[:60].lower()):
+            f[f"sent_open:{cls}"] = 1.0
+    wl = [w.lower() for w in words]
+    for neg in ("chưa", "còn", "không", "thiếu"):
+        if neg in wl:
+            f[f"neg:{neg}"] = 1.0
+            i = wl.index(neg)
+            f[f"neg_pos:{neg}"] = i / max(len(wl), 1)
+            if i + 1 < len(tags):
+                f[f"neg_next:{neg}:{tags[i + 1]}"] = 1.0
+    if wl:
+        f[f"first:{wl[0]}"] = 1.0
+        f[f"first_tag:{tags[0]}"] = 1.0
+    f["has_number"] = float(bool(re.search(r"\d", text)))
+    f["has_percent"] = float("%" in text)
+    f["in_list"] = float(enum_pos >= 0)
+    f["list_pos"] = min(enum_pos, 5) / 5 if enum_pos >= 0 else 0.0
+    f["intro:khách quan"] = float("khách quan" in (intro + " " + sentence[: max(0, sentence.find(text))]).lower())
+    f["intro:chủ quan"] = float("chủ quan" in (intro + " " + sentence[: max(0, sentence.find(text))]).lower())
+    f["length"] = min(len(words), 60) / 60
+    f["verbs"] = min(sum(t == "V" for t in tags), 8) / 8
+    return f
+
+
+def _span_words(doc: Doc, a: int, b: int) -> tuple[list[str], list[str]]:
+    toks = _words(doc, a, b)
+    return [t.text for t in toks], [t.tag_ for t in toks]
+
+
+def analyzer(words: str) -> list[str]:
+    """TF-IDF analyzer over underthesea words joined by '|' (multi-syllable words kept whole)."""
+    toks = [w.lower().replace(" ", "_") for w in words.split("|") if w]
+    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+
+
+# -- the model ------------------------------------------------------------------
+
+class StatementModel:
+    """Logistic regression over TF-IDF of words + cue/context features (fit/predict, no hidden state)."""
+
+    def __init__(self, C: float = 4.0):
+        self.C = C
+        self.pipeline = None
+
+    def _make(self):
+        from sklearn.compose import ColumnTransformer
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        features = ColumnTransformer([
+            ("words", TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True), "words"),
+            ("context", TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True, max_features=2000), "context"),
+            ("cues", DictVectorizer(), "features"),
+        ])
+        return Pipeline([("features", features),
+                         ("clf", LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced"))])
+
+    @staticmethod
+    def frame(rows: list[dict]):
+        import pandas as pd
+        return pd.DataFrame({"words": [r["words"] for r in rows], "context": [r["context"] for r in rows],
+                             "features": [r["features"] for r in rows]})
+
+    def fit(self, rows: list[dict], labels: list[str]) -> "StatementModel":
+        self.pipeline = self._make().fit(self.frame(rows), labels)
+        return self
+
+    def predict_proba(self, rows: list[dict]) -> tuple[list[str], np.ndarray]:
+        probs = self.pipeline.predict_proba(self.frame(rows))
+        return list(self.pipeline.classes_), probs
+
+
+def featurise(doc: Doc, clause: Clause) -> dict:
+    text = doc.text
+    words, tags = _span_words(doc, clause.start, clause.end)
+    sentence = text[clause.sent_start:clause.sent_end]
+    ctx_words, _ = _span_words(doc, clause.sent_start, clause.start)
+    return {
+        "words": "|".join(words),
+        "context": "|".join([f"h_{w}" for w in clause.heading.lower().split()] + ctx_words[-8:]),
+        "features": clause_features(words, tags, text[clause.start:clause.end], sentence, clause.heading,
+                                    clause.intro, clause.enum_pos),
+    }
+
+
+def load_training(path: Path | None = None) -> list[dict]:
+    if path is None:
+        path = Path(str(resources.files("nlp").joinpath("data", "training", TRAINING_FILE)))
+    rows = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{i}: not valid JSON ({exc})") from None
+    return rows
+
+
+def training_rows(nlp: Language, examples: list[dict]) -> tuple[list[dict], list[str], list[str]]:
+    """Featurise labelled clauses through the same tokenizer the pipeline uses."""
+    rows, labels, groups = [], [], []
+    sentences = [ex["sentence"] for ex in examples]
+    for ex, doc in zip(examples, nlp.tokenizer.pipe(sentences) if hasattr(nlp.tokenizer, "pipe")
+                       else (nlp.make_doc(s) for s in sentences)):
+        a = ex["sentence"].find(ex["text"])
+        if a < 0:
+            continue
+        clause = Clause(a, a + len(ex["text"]), 0, len(ex["sentence"]), heading=ex.get("heading", ""),
+                        intro=_intro_of(ex), enum_pos=int(ex.get("enum_pos", -1)))
+        rows.append(featurise(doc, clause))
+        labels.append(ex["label"])
+        groups.append(ex.get("doc_id", ""))
+    return rows, labels, groups
+
+
+def _intro_of(ex: dict) -> str:
+    a = ex["sentence"].find(ex["text"])
+    m = None
+    for m in _openers().finditer(ex["sentence"], 0, max(a, 0)):
+        pass
+    return ex["sentence"][:m.end()] if m is not None and int(ex.get("enum_pos", -1)) >= 0 else ""
+
+
+def _data_hash() -> str:
+    path = resources.files("nlp").joinpath("data", "training", TRAINING_FILE)
+    h = hashlib.sha256(path.read_bytes())
+    for name in ("statement_cues.tsv", "section_headings.tsv", "enumeration_openers.tsv"):
+        h.update(resources.files("nlp").joinpath("data", name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+@lru_cache(maxsize=2)
+def trained_model(nlp_key: int = 0) -> StatementModel:
+    """The model trained on the bundled labels; cached on disk by data hash."""
+    import pickle
+
+    import sklearn
+
+    from nlp.cache import cache_dir
+    path = cache_dir() / f"statements-{_data_hash()}-sk{sklearn.__version__}.pkl"
+    if path.exists():
+        try:
+            return pickle.loads(path.read_bytes())
+        except Exception:
+            path.unlink(missing_ok=True)
+    from nlp.pipeline import load
+    rows, labels, _ = training_rows(load(("parlens_entities",)), load_training())
+    model = StatementModel().fit(rows, labels)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(model))
+    tmp.replace(path)
+    return model
+
+
+# -- the component ----------------------------------------------------------------
+
+class StatementExtractor:
+    def __init__(self, threshold: float = 0.5):
+        self.threshold = threshold
+
+    def __call__(self, doc: Doc) -> Doc:
+        clauses = split_clauses(doc)
+        statements: list[Statement] = []
+        if clauses:
+            classes, probs = trained_model().predict_proba([featurise(doc, c) for c in clauses])
+            for clause, p in zip(clauses, probs):
+                best = int(np.argmax(p))
+                label = classes[best]
+                if label == "none" or p[best] < self.threshold:
+                    continue
+                st = Statement(clause=clause, kind=label, confidence=float(p[best]))
+                if label == "cause":
+                    st.subtype = _cause_type(doc.text, clause)
+                statements.append(st)
+        attribute_units(doc, statements)
+        doc._.statements = statements
+        doc.spans["statements"] = [s for s in (doc.char_span(st.clause.start, st.clause.end, label=st.kind,
+                                                             alignment_mode="expand") for st in statements) if s]
+        return doc
+
+
+# -- which unit a statement is about ---------------------------------------------
+
+_REQUEST = re.compile(r"\b(?:đề nghị|yêu cầu|giao|chỉ đạo|kiến nghị|đề xuất với)\b", re.IGNORECASE)
+SUBJECT_WINDOW = 6  # tokens from the start of a sentence where its subject unit stands
+
+
+def _subject_unit(sent: Span, units: list[Span]):
+    """A unit standing in subject position: among the first words of the sentence."""
+    for u in units:
+        if u.start - sent.start <= SUBJECT_WINDOW:
+            return u._.unit
+    return None
+
+
+def attribute_units(doc: Doc, statements: list[Statement]) -> None:
+    """Each statement's unit: its own subject, an addressee of a request, the sentence's subject
+    (or reported speaker's unit), else the unit the text has been talking about."""
+    from nlp.entities import GROUP
+
+    units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None]
+    roles = [s for s in doc.spans[GROUP] if s.label_ == "ROLE"]
+    by_sent: dict[int, Statement] = {}
+    topic = None
+    pending = sorted(statements, key=lambda st: st.clause.start)
+    i = 0
+    for sent in doc.sents:
+        s_units = [u for u in units if sent.start_char <= u.start_char < sent.end_char]
+        subject = _subject_unit(sent, s_units)
+        if subject is None:
+            for r in roles:  # "Lãnh đạo UBND huyện Ứng Hòa cho biết, ..."
+                if sent.start <= r.start <= sent.start + SUBJECT_WINDOW and r._.role_unit is not None:
+                    subject = r._.role_unit
+                    break
+        while i < len(pending) and pending[i].clause.start < sent.end_char:
+            st = pending[i]
+            c = st.clause
+            inside = [u for u in s_units if c.start <= u.start_char < c.end]
+            own = inside[0]._.unit if inside and inside[0].start_char - c.start < 40 else None
+            request = _REQUEST.search(doc.text, c.sent_start, c.start + 20)
+            addressee = None
+            if st.kind == "remedy" and request:
+                after = [u for u in s_units if u.start_char >= request.end()]
+                addressee = after[0]._.unit if after else None
+            st.unit = own or addressee or subject or topic
+            i += 1
+        if subject is not None and getattr(subject, "admin", None) is not None or (
+                subject is not None and subject.kind in ("department", "ministry")):
+            topic = subject
+
+
+def _cause_type(text: str, clause: Clause) -> str | None:
+    before = (clause.intro + " " + text[clause.sent_start:clause.end]).lower()
+    obj, subj = before.rfind("khách quan"), before.rfind("chủ quan")
+    if obj < 0 and subj < 0:
+        return None
+    return "objective" if obj > subj else "subjective"
+
+
+@Language.factory("parlens_statements", default_config={"threshold": 0.5})
+def create_statement_extractor(nlp: Language, name: str, threshold: float) -> StatementExtractor:
+    return StatementExtractor(threshold=threshold)
