@@ -1,0 +1,72 @@
+"""Near-duplicate articles (syndicated copies, re-posts), linked to their original.
+
+MinHash signatures over word 5-shingles, kept in the store; an LSH index
+finds candidates and the estimated Jaccard similarity decides (>= 0.9).
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import numpy as np
+
+NUM_PERM = 128
+SHINGLE = 5
+THRESHOLD = 0.9
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
+    words = _WORD.findall(text.lower())
+    if len(words) < k:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
+
+
+def signature(text: str):
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m.update_batch(list(shingles(text)))
+    return m
+
+
+class DuplicateFinder:
+    """LSH over the signatures of documents already stored."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        from datasketch import MinHash, MinHashLSH
+
+        self.conn = conn
+        self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        self.sigs: dict[str, object] = {}
+        conn.execute("CREATE TABLE IF NOT EXISTS signatures (doc_id TEXT PRIMARY KEY, sig BLOB NOT NULL)")
+        for doc_id, blob in conn.execute("SELECT doc_id, sig FROM signatures"):
+            m = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64))
+            self._add(doc_id, m)
+
+    def _add(self, doc_id: str, m) -> None:
+        if doc_id in self.sigs:
+            self.lsh.remove(doc_id)
+        self.sigs[doc_id] = m
+        self.lsh.insert(doc_id, m)
+
+    def original_of(self, doc_id: str, text: str) -> tuple[str | None, object]:
+        """The stored document this one copies (Jaccard >= THRESHOLD), if any, and its signature."""
+        m = signature(text)
+        best, best_sim = None, 0.0
+        for other in self.lsh.query(m):
+            if other == doc_id:
+                continue
+            sim = m.jaccard(self.sigs[other])
+            if sim >= THRESHOLD and (sim > best_sim or (sim == best_sim and other < (best or other))):
+                best, best_sim = other, sim
+        return best, m
+
+    def remember(self, doc_id: str, m) -> None:
+        self._add(doc_id, m)
+
+    @staticmethod
+    def row(doc_id: str, m) -> tuple[str, bytes]:
+        return doc_id, np.asarray(m.hashvalues, dtype=np.uint64).tobytes()
