@@ -13,6 +13,7 @@ import numpy as np
 NUM_PERM = 128
 SHINGLE = 5
 THRESHOLD = 0.9
+SCHEME = "affine32"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -27,7 +28,7 @@ def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
 def signature(text: str):
     from datasketch import MinHash
 
-    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     m.update_batch(list(shingles(text)))
     return m
 
@@ -41,9 +42,8 @@ class DuplicateFinder:
         self.conn = conn
         self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
         self.sigs: dict[str, object] = {}
-        conn.execute("CREATE TABLE IF NOT EXISTS signatures (doc_id TEXT PRIMARY KEY, sig BLOB NOT NULL)")
         for doc_id, blob in conn.execute("SELECT doc_id, sig FROM signatures"):
-            m = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64))
+            m = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=SCHEME)
             self._add(doc_id, m)
 
     def _add(self, doc_id: str, m) -> None:
@@ -68,5 +68,5 @@ class DuplicateFinder:
         self._add(doc_id, m)
 
     @staticmethod
-    def row(doc_id: str, m) -> tuple[str, bytes]:
-        return doc_id, np.asarray(m.hashvalues, dtype=np.uint64).tobytes()
+    def to_bytes(m) -> bytes:
+        return np.asarray(m.hashvalues, dtype=np.uint64).tobytes()

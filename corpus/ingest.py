@@ -1,13 +1,15 @@
-"""Ingest: read -> clean -> skip if unchanged -> analyse -> store, one document at a time.
+"""Ingest: read -> clean -> skip if unchanged -> triage -> analyse -> link duplicates -> store.
 
 The analyser (the NLP pipeline) is passed in, so this module knows nothing
-about language; `nlp.extract.Analyser` is the real one.
+about language. With a process pool, analysis runs in worker processes
+(each loads the models once) while this process stays the single writer.
 """
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -18,6 +20,7 @@ from corpus import store
 from corpus.clean import clean_text
 from corpus.metadata import extract_metadata
 from corpus.reader import RawDocument, ReadError, iter_documents
+from corpus.triage import judge
 
 AnalyseFn = Callable[[list[store.DocumentRecord]], list[store.Analysis]]
 
@@ -29,13 +32,15 @@ class IngestSummary:
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
+    duplicates: int = 0
     errors: list[str] = field(default_factory=list)
     findings: Counter = field(default_factory=Counter)
 
     def describe(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.findings.items())) or "none"
         return (f"documents: {self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
-                f"{self.skipped} skipped, {self.failed} failed; findings: {kinds}")
+                f"{self.skipped} skipped as not relevant, {self.failed} failed, {self.duplicates} near-duplicates "
+                f"linked; findings: {kinds}")
 
 
 def content_hash(text: str, title: str, version: str) -> str:
@@ -66,36 +71,86 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 def ingest(paths: list[Path], conn: sqlite3.Connection, analyse: AnalyseFn, version: str,
            progress: bool = True, batch_size: int = 16,
-           on_document: Callable[[str, str], None] | None = None) -> IngestSummary:
-    """Ingest every document under `paths` into the store behind `conn`."""
+           on_document: Callable[[str, str], None] | None = None,
+           triage: bool = True, pool: Executor | None = None, dedup: bool = True) -> IngestSummary:
+    """Ingest every document under `paths` into the store behind `conn`.
+
+    `analyse` runs in this process, or in `pool` (then it must be picklable,
+    e.g. a module-level function whose worker initializer loaded the models).
+    """
+    from corpus.dedup import DuplicateFinder
+
     summary = IngestSummary()
     bar = tqdm(desc="ingest", unit="doc", disable=not progress, dynamic_ncols=True)
-    pending = _changed(iter_documents([Path(p) for p in paths]), conn, version, summary, bar, on_document)
-    for batch in _batches(pending, batch_size):
-        try:
-            analyses = analyse([doc for doc, _ in batch])
-        except Exception as exc:  # one bad batch is retried document by document
-            analyses = [_analyse_alone(analyse, doc, summary, exc) for doc, _ in batch]
-        for (doc, existed), analysis in zip(batch, analyses):
-            if analysis is None:
-                continue
-            store.save_document(conn, doc, analysis)
-            if doc.status == "skipped":
-                summary.skipped += 1
-            elif existed:
-                summary.replaced += 1
-            else:
-                summary.added += 1
-            summary.findings.update(f.kind for f in analysis.findings)
-            if on_document:
-                on_document(doc.id, doc.status)
-            bar.update()
+    finder = DuplicateFinder(conn) if dedup else None
+
+    def write(doc: store.DocumentRecord, existed: bool, analysis: store.Analysis | None) -> None:
+        if analysis is None:
+            return
+        if finder is not None and doc.status == "processed":
+            original, sig = finder.original_of(doc.id, doc.text)
+            doc.duplicate_of = original
+            analysis.signature = finder.to_bytes(sig)
+            summary.duplicates += original is not None
+        store.save_document(conn, doc, analysis)
+        if finder is not None and analysis.signature is not None:
+            finder.remember(doc.id, sig)
+        if doc.status == "skipped":
+            summary.skipped += 1
+        elif existed:
+            summary.replaced += 1
+        else:
+            summary.added += 1
+        summary.findings.update(f.kind for f in analysis.findings)
+        if on_document:
+            on_document(doc.id, doc.status)
+        bar.update()
+
+    pending: deque[tuple[list, Future | None]] = deque()
+    for batch in _batches(_changed(iter_documents([Path(p) for p in paths]), conn, version, summary, bar,
+                                   on_document, triage), batch_size):
+        skipped = [(d, e) for d, e in batch if d.status == "skipped"]
+        for doc, existed in skipped:
+            write(doc, existed, store.Analysis())
+        todo = [(d, e) for d, e in batch if d.status != "skipped"]
+        if not todo:
+            continue
+        if pool is None:
+            _write_results(todo, _run(analyse, todo, summary), write)
+            continue
+        pending.append((todo, pool.submit(analyse, [d for d, _ in todo])))
+        while len(pending) > 2 * getattr(pool, "_max_workers", 2):
+            items, fut = pending.popleft()
+            _write_results(items, _collect(analyse, items, fut, summary), write)
+    while pending:
+        items, fut = pending.popleft()
+        _write_results(items, _collect(analyse, items, fut, summary), write)
     bar.close()
     return summary
 
 
+def _write_results(items, analyses, write) -> None:
+    for (doc, existed), analysis in zip(items, analyses):
+        write(doc, existed, analysis)
+
+
+def _run(analyse: AnalyseFn, items, summary: IngestSummary) -> list[store.Analysis | None]:
+    try:
+        return analyse([doc for doc, _ in items])
+    except Exception:  # one bad document must not sink its batch: retry one by one
+        return [_analyse_alone(analyse, doc, summary) for doc, _ in items]
+
+
+def _collect(analyse: AnalyseFn, items, fut: Future, summary: IngestSummary) -> list[store.Analysis | None]:
+    try:
+        return fut.result()
+    except Exception:
+        return [_analyse_alone(analyse, doc, summary) for doc, _ in items]
+
+
 def _changed(items: Iterable[RawDocument | ReadError], conn: sqlite3.Connection, version: str,
-             summary: IngestSummary, bar: tqdm, on_document) -> Iterator[tuple[store.DocumentRecord, bool]]:
+             summary: IngestSummary, bar: tqdm, on_document, triage: bool
+             ) -> Iterator[tuple[store.DocumentRecord, bool]]:
     """Documents whose content differs from what is stored, with whether they existed."""
     seen: set[str] = set()
     for item in items:
@@ -123,11 +178,14 @@ def _changed(items: Iterable[RawDocument | ReadError], conn: sqlite3.Connection,
             summary.unchanged += 1
             bar.update()
             continue
+        if triage:
+            verdict = judge(doc.title, doc.text)
+            if not verdict.relevant:
+                doc.status, doc.skip_reason = "skipped", verdict.reason
         yield doc, old is not None
 
 
-def _analyse_alone(analyse: AnalyseFn, doc: store.DocumentRecord, summary: IngestSummary,
-                   batch_error: Exception) -> store.Analysis | None:
+def _analyse_alone(analyse: AnalyseFn, doc: store.DocumentRecord, summary: IngestSummary) -> store.Analysis | None:
     try:
         return analyse([doc])[0]
     except Exception as exc:

@@ -100,6 +100,10 @@ END;
 CREATE TRIGGER IF NOT EXISTS findings_ad AFTER DELETE ON findings BEGIN
     INSERT INTO findings_fts(findings_fts, rowid, text, unit) VALUES ('delete', old.id, old.text, coalesce(old.unit, ''));
 END;
+CREATE TABLE IF NOT EXISTS signatures (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    sig BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS themes (
     kind TEXT NOT NULL,
     theme_id INTEGER NOT NULL,
@@ -179,6 +183,7 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
     embeddings: np.ndarray | None = None  # one row per finding, or None
     model: str | None = None
+    signature: bytes | None = None        # MinHash of the text, for near-duplicate detection
 
 
 def default_db_path() -> Path:
@@ -272,6 +277,8 @@ def save_document(conn: sqlite3.Connection, doc: DocumentRecord, analysis: Analy
             "INSERT INTO entities(doc_id, label, start, end, text, norm, code, province) VALUES (?,?,?,?,?,?,?,?)",
             [(doc.id, e.label, e.start, e.end, e.text, e.norm, e.code, e.province) for e in analysis.entities],
         )
+        if analysis.signature is not None:
+            conn.execute("INSERT INTO signatures(doc_id, sig) VALUES (?, ?)", (doc.id, analysis.signature))
         ids = [_insert_finding(conn, doc.id, f) for f in analysis.findings]
         if analysis.embeddings is not None and len(ids):
             vectors = np.asarray(analysis.embeddings, dtype=np.float32)
@@ -297,6 +304,7 @@ def _delete(conn: sqlite3.Connection, doc_id: str) -> None:
     conn.execute("DELETE FROM findings WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM entities WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
+    conn.execute("DELETE FROM signatures WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
 
 

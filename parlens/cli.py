@@ -19,12 +19,21 @@ def _db(args) -> Path:
 
 def cmd_ingest(args) -> int:
     from corpus.ingest import ingest
-    from parlens.service import make_analyser
+    from parlens.service import make_analyser, make_pool, pipeline_version, worker_analyse
 
     conn = store.connect(_db(args))
-    analyse, version = make_analyser(embed=not args.no_embed, workers=args.workers)
-    summary = ingest([Path(p) for p in args.paths], conn, analyse, version,
-                     progress=not args.quiet, batch_size=args.batch_size)
+    embed = not args.no_embed
+    pool = make_pool(args.workers, embed=embed, model=args.model)
+    if pool is None:
+        analyse, version = make_analyser(embed=embed, model=args.model)
+    else:
+        analyse, version = worker_analyse, pipeline_version()
+    try:
+        summary = ingest([Path(p) for p in args.paths], conn, analyse, version, progress=not args.quiet,
+                         batch_size=args.batch_size, triage=not args.all, pool=pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     for err in summary.errors:
         print(f"error: {err}", file=sys.stderr)
     print(summary.describe())
@@ -99,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", default=argparse.SUPPRESS)
     s.add_argument("--workers", type=int, default=1, help="processes for analysis (default 1)")
     s.add_argument("--batch-size", type=int, default=16)
-    s.add_argument("--no-embed", action="store_true", help="skip embeddings (search falls back to keywords)")
+    s.add_argument("--no-embed", action="store_true", help="skip embeddings (computed later, when first needed)")
+    s.add_argument("--all", action="store_true", help="analyse every document, not only those about reform")
+    s.add_argument("--model", help="sentence-transformers model name or path for embeddings")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_ingest)
 

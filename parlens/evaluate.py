@@ -56,7 +56,7 @@ def evaluate(gold_dir: Path, text_dir: Path, verbose: bool = False, keep_csv: Pa
     with tempfile.TemporaryDirectory() as tmp:
         conn = store.connect(Path(tmp) / "eval.sqlite")
         analyse, version = make_analyser(embed=embed)
-        ingest(docs, conn, analyse, version, progress=False)
+        ingest(docs, conn, analyse, version, progress=False, triage=False)
         out = keep_csv or Path(tmp) / "findings.csv"
         export_findings(conn, out, neutral=True)
         with open(out, encoding="utf-8-sig", newline="") as fh:

@@ -15,13 +15,53 @@ def encoder(model: str | None = None):
     return load_encoder(model)
 
 
-def make_analyser(embed: bool = True, workers: int = 1, model: str | None = None) -> tuple[Callable, str]:
+def pipeline_version() -> str:
+    """Extraction version plus the triage lexicon: changing either re-processes documents."""
+    import hashlib
+    from importlib import resources
+
+    from nlp.extract import version
+    triage = resources.files("corpus").joinpath("data", "relevance.tsv").read_bytes()
+    return f"{version()}-{hashlib.sha256(triage).hexdigest()[:8]}"
+
+
+def make_analyser(embed: bool = True, model: str | None = None) -> tuple[Callable, str]:
     """The document analyser ingest runs, and the version that goes into content hashes."""
-    from nlp.extract import Analyser, version
+    from nlp.extract import Analyser
 
     enc = encoder(model) if embed else None
     analyser = Analyser(embed=enc.encode_passages if enc else None, model_name=enc.name if enc else None)
-    return analyser, version()
+    return analyser, pipeline_version()
+
+
+_WORKER_ANALYSER = None
+
+
+def _worker_init(embed: bool, model: str | None) -> None:
+    """Runs once in each worker process: load pipeline and encoder there."""
+    global _WORKER_ANALYSER
+    import os
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    _WORKER_ANALYSER, _ = make_analyser(embed=embed, model=model)
+
+
+def worker_analyse(records):
+    return _WORKER_ANALYSER(records)
+
+
+def make_pool(workers: int, embed: bool = True, model: str | None = None):
+    """A process pool whose workers each hold their own models; None for one worker."""
+    if workers <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(embed, model))
 
 
 def ensure_embeddings(conn, model: str | None = None, progress=None) -> int:

@@ -63,7 +63,8 @@ def test_bad_input_keeps_what_is_stored(tmp_path, analyser):
     good.write_text("Tiêu đề\nQuận Hoàn Kiếm đạt 90,5% chỉ số cải cách hành chính năm 2021.", encoding="utf-8")
     ingest([good], conn, analyse, version, progress=False)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "x", "text": "Sở Tài chính đạt 91%."}\n{broken\n', encoding="utf-8")
+    bad.write_text('{"id": "x", "text": "Sở Tài chính đạt 91% chỉ số cải cách hành chính."}\n{broken\n',
+                   encoding="utf-8")
     summary = ingest([bad, tmp_path / "missing.txt"], conn, analyse, version, progress=False)
     assert summary.added == 1 and summary.failed == 2
     assert any("bad.jsonl:2" in e for e in summary.errors) and any("missing.txt" in e for e in summary.errors)
@@ -126,3 +127,35 @@ def test_cli_ingest_export_and_filters(tmp_path, capsys):
 def test_cli_reports_a_missing_store(tmp_path, capsys):
     assert cli(["--db", str(tmp_path / "none.sqlite"), "export", "--csv", str(tmp_path / "o.csv")]) == 2
     assert "run `parlens ingest` first" in capsys.readouterr().err
+
+
+def test_triage_skips_unrelated_articles_with_a_reason(tmp_path, analyser):
+    analyse, version = analyser
+    conn = store.connect(tmp_path / "s.sqlite")
+    src = tmp_path / "news.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "football", "title": "Messi lập cú đúp", "text": "Messi ghi hai bàn, đội bóng thắng 3-1 tối qua."},
+        {"id": "reform", "title": "Cải cách hành chính ở Hải Phòng",
+         "text": "Chỉ số cải cách hành chính năm 2016 của huyện An Dương đạt 71,5%, xếp cuối bảng."},
+    ]), encoding="utf-8")
+    summary = ingest([src], conn, analyse, version, progress=False)
+    assert (summary.added, summary.skipped) == (1, 1)
+    row = conn.execute("SELECT status, skip_reason FROM documents WHERE id='football'").fetchone()
+    assert row["status"] == "skipped" and "not about administrative reform" in row["skip_reason"]
+    assert conn.execute("SELECT count(*) FROM findings WHERE doc_id='football'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM findings WHERE doc_id='reform'").fetchone()[0] >= 1
+
+
+def test_near_duplicates_are_linked_to_their_original(tmp_path, analyser):
+    analyse, version = analyser
+    conn = store.connect(tmp_path / "s.sqlite")
+    body = (SEEDS / next(p.name for p in SEEDS.glob("001_*"))).read_text(encoding="utf-8")
+    src = tmp_path / "wire.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "orig", "text": body},
+        {"id": "copy", "text": body.replace("Huyện An Dương\n", "Huyện An Dương (Hải Phòng)\n", 1) + "\nTheo báo Hải Phòng"},
+        {"id": "other", "text": (SEEDS / next(p.name for p in SEEDS.glob("000_*"))).read_text(encoding="utf-8")},
+    ]), encoding="utf-8")
+    summary = ingest([src], conn, analyse, version, progress=False)
+    dup = {r["id"]: r["duplicate_of"] for r in conn.execute("SELECT id, duplicate_of FROM documents")}
+    assert dup == {"orig": None, "copy": "orig", "other": None} and summary.duplicates == 1
