@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -48,9 +48,10 @@ for _name in ("unit", "role_unit"):
 if not Doc.has_extension("context"):
     Doc.set_extension("context", default=None)
 
-_QUANTIFIERS = {"các", "những", "mỗi", "từng", "nhiều", "một số", "hai", "ba", "2", "3", "cả", "toàn", "giữa"}
+_QUANTIFIERS = {"các", "những", "mỗi", "từng", "nhiều", "một số", "hai", "ba", "2", "3", "giữa"}
 _COUNCIL_PREFIX = {"ubnd", "hđnd", "ủy ban nhân dân", "uỷ ban nhân dân", "hội đồng nhân dân", "ub", "ubmttq"}
 _DATE_CUES = {"ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "từ", "đến", "tới", "hết"}
+_LAW = re.compile(r"(?<!\w)Luật [A-ZĐ\u00C0-\u1EF9][\w]*(?: [\w]+){0,7}?(?=\s*[,.;:)“”\"]|\s(?:và|năm|số|đã|được|theo|để|nhằm|mới|hiện hành)\b)")
 _LEGAL = re.compile(
     r"\b(?:Nghị quyết|Quyết định|Công văn|Chỉ thị|Kế hoạch|Thông tư|Nghị định|Đề án|Chương trình|Văn bản|"
     r"Thông báo|Hướng dẫn|Luật|Thông tư liên tịch)(?:\s+số)?\s+\d+[\w/\-–.&Đđ]*(?<![.,])"
@@ -94,19 +95,26 @@ class EntityRecognizer:
     def __init__(self, nlp: Language):
         self.vocab = nlp.vocab
         self.matcher = Matcher(nlp.vocab)
-        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         types = list(_unit_types())
-        make = nlp.make_doc
         self.matcher.add("UNIT_TYPED", [
             [{"LOWER": {"IN": types}}, {"TEXT": {"REGEX": rf"^(?:[{UPPER}0-9][^\s]*)(?:\s+[{UPPER}][^\s]*)*$"}, "OP": "+"}],
         ], greedy="LONGEST")
         self.matcher.add("UNIT_BARE", [[{"LOWER": {"IN": types}}]])
-        self.phrases.add("INDEX", [make(p) for _, p in table("nlp", "indices.tsv")])
-        self.exact.add("BODY", [make(p) for p in lines("nlp", "bodies.txt")])
-        self.exact.add("ROLE", [make(p) for p in lines("nlp", "roles.txt")])
-        self.sectors = [re.compile(_loose(s)) for s in sorted(lines("nlp", "sectors.txt"), key=len, reverse=True)]
-        self.agency_heads = sorted(lines("nlp", "agency_heads.txt"), key=len, reverse=True)
+        # Lexicon phrases are matched on the text, not on tokens: underthesea may
+        # segment a phrase differently inside a sentence than on its own.
+        self.index_re = _phrase_regex([p for _, p in table("nlp", "indices.tsv")], re.IGNORECASE)
+        self.body_re = _phrase_regex(lines("nlp", "bodies.txt"))
+        self.role_re = _phrase_regex(lines("nlp", "roles.txt"))
+        sectors = sorted(lines("nlp", "sectors.txt"), key=len, reverse=True)
+        self.sector_only_re = re.compile("|".join(_loose(x) for x in sectors))
+        self.sector_re = re.compile(r"(?<!\w)(?P<head>Sở|Bộ|Phòng|Ban|Vụ|Cục|Chi cục) (?:"
+                                    + "|".join(_loose(x) for x in sectors) + ")")
+        party = sorted(_party(), key=len, reverse=True)
+        self.party_re = re.compile(rf"(?<!\w)(?P<party>{'|'.join(p[0].upper() + p[1:] for p in party)})"
+                                   rf"(?: (?P<name>[{UPPER}][\w]*(?: [{UPPER}][\w]*){{0,3}}))?(?!\w)")
+        heads = sorted((h for h in lines("nlp", "agency_heads.txt")), key=len, reverse=True)
+        self.agency_re = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(h) for h in heads)}) "
+                                    rf"(?:[{UPPER}][\w&]*)(?: (?:và |- )?[{UPPER}][\w&]*)*")
         self.surnames = set(lines("nlp", "surnames.txt"))
         self.honorifics = {h.lower() for h in lines("nlp", "honorifics.txt")}
 
@@ -121,9 +129,10 @@ class EntityRecognizer:
         spans += units
         spans += self._roles(doc, units)
         spans += self._persons(doc, spans)
-        spans += self._numbers(doc)
+        legal = self._legal(doc)
+        spans += legal
+        spans += self._numbers(doc, blocked=_ranges(legal) + _standard_codes(doc.text))
         spans += self._indices(doc)
-        spans += self._legal(doc)
         spans = sorted(set(spans), key=lambda s: (s.start_char, -s.end_char))
         doc.spans[GROUP] = spans
         doc.ents = filter_spans([s for s in spans if s.label_ != "ROLE"] )
@@ -199,68 +208,118 @@ class EntityRecognizer:
     def _bodies(self, doc: Doc, territories: list[Span], ctx: Context) -> list[Span]:
         out: list[Span] = []
         by_start = {s.start: s for s in territories}
-        text = doc.text
         for tok in doc:
             low = tok.lower_
-            # UBND / HĐND + territory or bare type word
+            nxt = tok.i + 1
+            # UBND / HĐND + territory, or + a bare type word resolved from context
             if low in _COUNCIL_PREFIX:
-                nxt = tok.i + 1
                 if nxt in by_start:
                     terr = by_start[nxt]
                     span = Span(doc, tok.i, terr.end, label="UNIT")
                     span._.unit = terr._.unit
                     out.append(span)
-                elif nxt < len(doc) and doc[nxt].lower_ in _unit_types() and not (
-                        nxt + 1 < len(doc) and doc[nxt + 1].text[:1].isupper()):
-                    span = Span(doc, tok.i, nxt + 1, label="UNIT")
-                    out.append(span)  # resolved by reference
+                elif self._bare_council(doc, tok.i):
+                    out.append(Span(doc, tok.i, nxt, label="UNIT"))  # "Huyện ủy, HĐND, UBND huyện"
+                elif nxt < len(doc) and doc[nxt].lower_ in _unit_types() and not self._names_place(doc, nxt + 1) \
+                        and not (nxt + 2 < len(doc) and doc[nxt + 1].text in (",", "và")
+                                 and doc[nxt + 2].lower_ in _unit_types() and not self._names_place(doc, nxt + 3)):
+                    out.append(Span(doc, tok.i, nxt + 1, label="UNIT"))  # resolved by reference
                 continue
-            if low in _party():
-                nxt = tok.i + 1
-                if nxt < len(doc) and doc[nxt].text[:1].isupper() and nxt not in by_start:
-                    cands = gazetteer().candidates(doc[nxt].text, _party()[low])
-                    if cands:
-                        span = Span(doc, tok.i, nxt + 1, label="UNIT")
-                        admin = choose(cands, ctx)
-                        span._.unit = UnitRef(
-                            name=admin.display if admin else doc[nxt].text, kind="territory", admin=admin)
-                        out.append(span)
+        text = doc.text
+        # party committees: "Huyện ủy Ứng Hòa", or bare "Huyện ủy" for the one in context
+        for m in self.party_re.finditer(text):
+            level = _party()[m.group("party").lower()]
+            name = m.group("name")
+            cands = gazetteer().candidates(name, level) if name else []
+            end = m.end() if cands else m.end("party")
+            span = doc.char_span(m.start(), end, label="UNIT", alignment_mode="expand")
+            if span is None:
                 continue
-            if tok.text in ("Sở", "Bộ"):
-                span = self._sector(doc, tok)
-                if span is not None:
-                    kind = "department" if tok.text == "Sở" else "ministry"
-                    span._.unit = UnitRef(name=span.text, kind=kind)
-                    out.append(span)
-                continue
-        for match_id, start, end in self.exact(doc):
-            if self.vocab.strings[match_id] == "BODY":
-                span = Span(doc, start, end, label="UNIT")
-                span._.unit = UnitRef(name=span.text, kind="body")
+            if cands:
+                admin = choose(cands, ctx)
+                span._.unit = UnitRef(name=admin.display if admin else name, kind="territory", admin=admin)
+            out.append(span)  # a bare one is resolved by reference
+        for m in self.body_re.finditer(text):
+            span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
+            if span is not None:
+                span._.unit = UnitRef(name=m.group(0), kind="body")
                 out.append(span)
-        out += self._agencies(doc, text)
+        out += self._sector_bodies(doc, territories)
+        out += self._agencies(doc, territories)
         return out
 
-    def _sector(self, doc: Doc, tok) -> Span | None:
-        at = tok.idx + len(tok.text)
-        if doc.text[at:at + 1] != " ":
-            return None
-        for sector in self.sectors:
-            m = sector.match(doc.text, at + 1)
-            if m:
-                return doc.char_span(tok.idx, m.end(), label="UNIT", alignment_mode="expand")
-        return None
+    @staticmethod
+    def _bare_council(doc: Doc, i: int) -> bool:
+        """UBND/HĐND standing alone in a list of bodies, meaning the council in context."""
+        if doc[i].text not in ("UBND", "HĐND"):
+            return False
+        prev = doc[i - 1].text if i else ""
+        nxt = doc[i + 1].text if i + 1 < len(doc) else ""
+        return nxt in (",", ";", "và", ".", "") and prev.lower() not in _QUANTIFIERS
 
-    def _agencies(self, doc: Doc, text: str) -> list[Span]:
-        """"Phòng Nội vụ huyện An Dương", "Cục Kiểm soát TTHC": head word + capitalised name."""
+    def _names_place(self, doc: Doc, i: int) -> bool:
+        """True when token i starts a place name (not a person: "UBND tỉnh Nguyễn Đức Trung")."""
+        if i >= len(doc) or not doc[i].text[:1].isupper():
+            return False
+        return doc[i].text.split()[0] not in self.surnames
+
+    def _extend(self, doc: Doc, span: Span, territories: list[Span]) -> tuple[Span, UnitRef | None]:
+        """Grow a body's span over an "(ABBR)" gloss and the territory it belongs to."""
+        text = doc.text
+        end = span.end_char
+        m = re.match(r"\s*\([^()\n]{1,25}\)", text[end:end + 30])
+        if m:
+            end += m.end()
+        territory = None
+        for t in territories:
+            if 0 < t.start_char - end <= 1 and text[end:t.start_char].isspace():
+                territory, end = t, t.end_char
+                break
+        if territory is None:
+            m = re.match(r"\s+((?:tỉnh|thành phố|TP\.?)\s*)?([" + UPPER + r"][\w]*(?:\s+[" + UPPER + r"][\w]*){0,3})",
+                         text[end:end + 40])
+            if m and gazetteer().is_province(m.group(2)):
+                end += m.end()
+        grown = doc.char_span(span.start_char, end, label="UNIT", alignment_mode="expand")
+        return grown or span, (territory._.unit if territory is not None else None)
+
+    def _sector_bodies(self, doc: Doc, territories: list[Span]) -> list[Span]:
+        """"Sở Tài chính", "Bộ Nội vụ", "Phòng Nội vụ huyện An Dương", "Ban Dân tộc", "Sở LĐTB&XH Hà Nội"."""
         out = []
-        heads = "|".join(re.escape(h) for h in self.agency_heads if h not in ("Sở", "Bộ"))
-        pattern = re.compile(rf"(?<!\w)(?:{heads}) (?:[{UPPER}][\w&]*)(?: (?:và |- )?[{UPPER}][\w&]*)*")
-        for m in pattern.finditer(text):
+        for m in self.sector_re.finditer(doc.text):
+            span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
+            if span is None:
+                continue
+            head = m.group("head")
+            span, territory = self._extend(doc, span, territories)
+            kind = {"Sở": "department", "Bộ": "ministry"}.get(head, "body")
+            province = None
+            if territory is not None and territory.admin is not None:
+                province = territory.admin.province
+            else:
+                tail = doc.text[m.end():span.end_char]
+                prov = re.search(r"([" + UPPER + r"][\w]*(?:\s+[" + UPPER + r"][\w]*){0,3})\s*$", tail)
+                if prov and gazetteer().is_province(prov.group(1)):
+                    province = gazetteer().candidates(prov.group(1), "province")[0].name
+            name = re.sub(r"\s*\([^()]*\)", "", span.text)  # the "(LĐTB&XH)" gloss is not part of the name
+            span._.unit = UnitRef(name=name, kind=kind, province=province)
+            out.append(span)
+        return out
+
+    def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
+        """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
+        out = []
+        for m in self.agency_re.finditer(doc.text):
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="contract")
             if span is None or len(span) < 2:
                 continue
-            span._.unit = UnitRef(name=span.text, kind="body")
+            span, territory = self._extend(doc, span, territories)
+            end = span.end
+            if territory is None and end < len(doc) and doc[end].lower_ in _unit_types() \
+                    and not self._names_place(doc, end + 1):
+                span = Span(doc, span.start, end + 1, label="UNIT")  # "... UBND quận": the one in context
+            span._.unit = UnitRef(name=span.text, kind="body",
+                                  admin=territory.admin if territory is not None else None)
             out.append(span)
         return out
 
@@ -270,29 +329,29 @@ class EntityRecognizer:
         refs = _references()
         covered = {i for s in units for i in range(s.start, s.end)}
         last: dict[str, UnitRef] = {}
-        items: list[Span] = sorted(units, key=lambda s: s.start)
         extra: list[Span] = []
-        # anaphoric phrases ("huyện này")
         for tok in doc:
             if tok.i in covered:
                 continue
+            prev = doc[tok.i - 1].lower_ if tok.i else ""
+            prev2 = doc[tok.i - 2].lower_ if tok.i > 1 else ""
+            after2 = doc[tok.i + 2].lower_ if tok.i + 2 < len(doc) else ""
+            in_list = prev in (",", "và", "/", "-") and prev2 in _unit_types() and prev2 != tok.lower_
             two = f"{tok.lower_} {tok.nbor(1).lower_}" if tok.i + 1 < len(doc) else ""
-            level = refs.get(two)
-            if level:
-                span = Span(doc, tok.i, tok.i + 2, label="UNIT")
-                extra.append(span)
+            if two in refs:
+                if not in_list:  # "lãnh đạo 2 quận, huyện này" names both
+                    extra.append(Span(doc, tok.i, tok.i + 2, label="UNIT"))
                 covered.update({tok.i, tok.i + 1})
                 continue
             if tok.lower_ in _unit_types() or tok.text == "Sở":
-                prev = doc[tok.i - 1].lower_ if tok.i else ""
-                prev2 = doc[tok.i - 2].lower_ if tok.i > 1 else ""
                 nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
-                in_list = prev in (",", "và", "/", "-") and prev2 in _unit_types()
-                if prev in _QUANTIFIERS or in_list or (
-                        nxt is not None and (nxt.text in (",", "và", "/") or nxt.text[:1].isupper())):
+                list_next = nxt is not None and nxt.text in (",", "và", "/") and after2 in _unit_types() \
+                    and after2 != tok.lower_
+                if prev in _QUANTIFIERS or in_list or list_next or prev in ("cấp", "trực thuộc") or (
+                        nxt is not None and nxt.text[:1].isupper()):
                     continue
                 extra.append(Span(doc, tok.i, tok.i + 1, label="UNIT"))
-        for span in sorted(items + extra, key=lambda s: s.start):
+        for span in sorted(units + extra, key=lambda s: s.start):
             ref: UnitRef | None = span._.unit
             if ref is not None:
                 level = ref.admin.level if ref.admin else ref.kind
@@ -304,13 +363,34 @@ class EntityRecognizer:
                 continue
             level = self._reference_level(span, refs)
             if span[-1].lower_ in ("thành phố", "tp.", "tp"):
-                target = last.get("city")
+                target = last.get("city") or self._main_province(ctx)
+            elif level == "province":
+                target = last.get("province") or self._main_province(ctx)
             else:
                 target = last.get(level) if level != "any" else last.get("territory")
+                if target is None and level == "district":
+                    target = self._district_of(last.get("ward"))
             if target is not None:
                 span._.unit = UnitRef(name=target.name, kind=target.kind, admin=target.admin, antecedent=True)
+            elif span[0].lower_ in _COUNCIL_PREFIX or span[0].lower_ in _party():
+                # a council of a unit the text never names ("UBND thành phố"): kept, without a code
+                span._.unit = UnitRef(name=span.text, kind="council")
         units.extend(s for s in extra if s._.unit is not None)
         units[:] = [s for s in units if s._.unit is not None]
+
+    @staticmethod
+    def _district_of(ward: UnitRef | None) -> UnitRef | None:
+        """The district a named commune lies in: "HĐND huyện" in a report on thị trấn Trạm Trôi."""
+        if ward is None or ward.admin is None or not ward.admin.district_code:
+            return None
+        unit = gazetteer().by_code.get(("district", ward.admin.district_code))
+        return UnitRef(name=f"{unit.type.lower()} {unit.short}", kind="territory", admin=unit) if unit else None
+
+    @staticmethod
+    def _main_province(ctx: Context) -> UnitRef | None:
+        code = ctx.main_province
+        unit = gazetteer().by_code.get(("province", code)) if code else None
+        return UnitRef(name=f"{unit.type.lower()} {unit.short}", kind="territory", admin=unit) if unit else None
 
     @staticmethod
     def _reference_level(span: Span, refs: dict[str, str]) -> str:
@@ -320,34 +400,50 @@ class EntityRecognizer:
         word = span[-1].lower_
         if word == "sở":
             return "department"
-        level = _unit_types().get(word, ("any", ""))[0]
-        return level
+        if word in _COUNCIL_PREFIX:
+            return "any"
+        if word in _party():
+            return _party()[word]
+        return _unit_types().get(word, ("any", ""))[0]
 
     # -- people and roles -----------------------------------------------------
     def _roles(self, doc: Doc, units: list[Span]) -> list[Span]:
-        unit_at = {s.start: s for s in units}
-        matches = filter_spans([Span(doc, s, e) for mid, s, e in self.exact(doc) if self.vocab.strings[mid] == "ROLE"])
+        text = doc.text
+        unit_at = {s.start_char: s for s in units}
         out = []
-        for m in matches:
-            end = m.end
-            # "Phó Bí thư Thường trực Đảng ủy", "Chủ tịch UBND quận Hai Bà Trưng"
-            while end < len(doc) and end in unit_at:
-                end = unit_at[end].end
-                break
-            if end == m.end and end < len(doc) and (doc[end].lower_ in _party() or doc[end].lower_ in _COUNCIL_PREFIX):
-                end += 1
-                if end < len(doc) and doc[end].lower_ in _unit_types():
-                    end += 1
-            if end == m.end and m.text.lower() in ("lãnh đạo", "đại biểu"):
+        for m in self.role_re.finditer(text):
+            end = m.end()
+            sector = self.sector_only_re.match(text, end + 1) if text[end:end + 1] == " " else None
+            if sector and m.group(0).lower().startswith(("trưởng phòng", "phó trưởng phòng", "trưởng ban",
+                                                         "phó trưởng ban", "vụ trưởng", "cục trưởng")):
+                end = sector.end()
+            unit = None
+            nxt = end + 1 if text[end:end + 1] == " " else end
+            if nxt in unit_at:
+                unit = unit_at[nxt]
+                end = unit.end_char
+            else:
+                after = re.match(r"\s(?:UBND|HĐND|Đảng ủy|Huyện ủy|Quận ủy|Tỉnh ủy|Thành ủy|Thị ủy)"
+                                 r"(?:\s(?:tỉnh|huyện|quận|xã|phường|thị trấn|thị xã|thành phố))?(?!\w)", text[end:end + 40])
+                if after:
+                    end += after.end()
+            if end == m.end() and m.group(0).lower() in ("lãnh đạo", "đại biểu"):
                 continue  # generic nouns unless tied to a unit
-            span = Span(doc, m.start, end, label="ROLE")
-            span._.role_unit = unit_at[m.end]._.unit if m.end in unit_at else None
+            span = doc.char_span(m.start(), end, label="ROLE", alignment_mode="expand")
+            if span is None:
+                continue
+            span._.role_unit = unit._.unit if unit is not None else None
             out.append(span)
-        return out
+        return filter_spans(out)
 
     def _persons(self, doc: Doc, taken_spans: list[Span]) -> list[Span]:
         taken = {i for s in taken_spans if s.label_ == "UNIT" for i in range(s.start, s.end)}
         out = []
+        for m in _CREDIT.finditer(doc.text):  # "Ảnh: VGP/Minh Anh" names a photographer
+            span = doc.char_span(m.start("name"), m.end("name"), label="PERSON", alignment_mode="expand")
+            if span is not None:
+                out.append(span)
+                taken.update(range(span.start, span.end))
         i = 0
         while i < len(doc):
             tok = doc[i]
@@ -373,14 +469,19 @@ class EntityRecognizer:
         return out
 
     # -- numbers, indices, legal documents -----------------------------------
-    def _numbers(self, doc: Doc) -> list[Span]:
+    def _numbers(self, doc: Doc, blocked: list[tuple[int, int]]) -> list[Span]:
+        """Numbers by shape; none inside a document number or a standard's code ("ISO 9001:2008")."""
         out = []
         for tok in doc:
             t = tok.text
-            if not t[:1].isdigit():
+            if not t[:1].isdigit() or any(a <= tok.idx < b for a, b in blocked):
                 continue
             prev = doc[tok.i - 1].lower_ if tok.i else ""
-            if t.endswith("%"):
+            if prev == "tháng" and t.isdigit() and 1 <= int(t) <= 12:
+                label = "DATE"
+            elif prev == "thứ" and tok.i > 1 and doc[tok.i - 2].lower_ == "ngày":
+                continue  # a weekday's name ("Ngày thứ 4"), not a quantity
+            elif t.endswith("%"):
                 label = "PERCENT"
             elif _DATE_FULL.match(t) or _MONTH_YEAR.match(t) and prev == "tháng":
                 label = "DATE"
@@ -398,15 +499,35 @@ class EntityRecognizer:
         return out
 
     def _indices(self, doc: Doc) -> list[Span]:
-        return filter_spans([Span(doc, s, e, label="INDEX") for _, s, e in self.phrases(doc)])
+        spans = (doc.char_span(m.start(), m.end(), label="INDEX", alignment_mode="expand")
+                 for m in self.index_re.finditer(doc.text))
+        return filter_spans([s for s in spans if s is not None])
 
     def _legal(self, doc: Doc) -> list[Span]:
         out = []
-        for m in _LEGAL.finditer(doc.text):
+        for m in list(_LEGAL.finditer(doc.text)) + list(_LAW.finditer(doc.text)):
             span = doc.char_span(m.start(), m.end(), label="LEGAL_DOC", alignment_mode="expand")
             if span is not None:
                 out.append(span)
         return out
+
+
+def _ranges(spans: list[Span]) -> list[tuple[int, int]]:
+    return [(s.start_char, s.end_char) for s in spans]
+
+
+_CREDIT = re.compile(r"(?:Ảnh|Ảnh minh họa|Video|Clip)\s*:\s*(?:[A-ZĐ]{2,}/)?(?P<name>[A-ZĐ\u00C0-\u1EF9][\w]*(?: [A-ZĐ\u00C0-\u1EF9][\w]*){1,3})")
+_STANDARD = re.compile(r"\b(?:ISO|TCVN|IEC)\s*[\d:.\-]+")
+
+
+def _standard_codes(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _STANDARD.finditer(text)]
+
+
+def _phrase_regex(phrases, flags: int = 0) -> re.Pattern:
+    """One pattern for a phrase list, longest first, whole words only."""
+    alts = "|".join(_loose(p) for p in sorted(set(phrases), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alts})", flags)
 
 
 def _loose(phrase: str) -> str:

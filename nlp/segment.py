@@ -144,6 +144,29 @@ def _merge_protected(spans: list[tuple[int, int]], protected: list[tuple[int, in
     return out
 
 
+_GLUED_ABBR = re.compile(r"^(?:UBND|HĐND|UB|TP\.?)(?=[A-ZĐ\u00C0-\u1EF9][a-zđ\u00E0-\u1EF9])")
+
+
+def _split_case_joins(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split a word that runs from lowercase into a capitalised name ("giao Văn phòng" ->
+    "giao" + "Văn phòng"): Vietnamese names start with a capital, so such joins are errors.
+    Likewise an abbreviation glued to the next word by a missing space ("UBNDThị trấn")."""
+    out = []
+    for s, e in spans:
+        word = text[s:e]
+        glued = _GLUED_ABBR.match(word)
+        if glued and glued.end() < len(word) and word[glued.end()].isupper():
+            out += [(s, s + glued.end()), (s + glued.end(), e)]
+            continue
+        if " " in word and word[:1].islower():
+            cut = next((m.start() for m in re.finditer(r" (?=[^\W\d_])", word) if word[m.start() + 1].isupper()), -1)
+            if cut > 0:
+                out += [(s, s + cut), (s + cut + 1, e)]
+                continue
+        out.append((s, e))
+    return out
+
+
 def _strip_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Words never start or end with whitespace (a cut word like "10/30 bộ" leaves " bộ")."""
     out = []
@@ -168,7 +191,7 @@ def segment_sentence(text: str, start: int, end: int) -> list[Token]:
         spans.extend(aligned if aligned is not None else _fallback_words(piece, start + cursor))
         cursor += len(piece)
     protected = [(start + s, start + e) for s, e in protected_spans(sentence)]
-    spans = _strip_spans(text, _merge_protected(spans, protected))
+    spans = _split_case_joins(text, _strip_spans(text, _merge_protected(spans, protected)))
     words = [text[s:e] for s, e in spans]
     return [Token(s, e, tag) for (s, e), tag in zip(spans, pos_tags(words))]
 

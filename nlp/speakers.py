@@ -41,6 +41,7 @@ class Turn:
     answers_turn: int | None = None
     label_start: int = 0
     label_end: int = 0
+    unit_ref: object | None = None  # the speaker's territorial unit, for attribution
 
     def as_speaker(self) -> dict:
         return {"name": self.name, "role": self.role, "unit": self.unit, "stance": self.stance,
@@ -78,6 +79,14 @@ def _role_stance(label: str) -> str | None:
     return "answering" if _EXECUTIVE.search(label) else None
 
 
+def _territory(doc: Doc, a: int, b: int):
+    for s in doc.spans[GROUP]:
+        if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None \
+                and s._.unit.admin is not None:
+            return s._.unit
+    return None
+
+
 def _describe(doc: Doc, a: int, b: int) -> tuple[str | None, str | None, str | None]:
     """Person, role and unit named in text[a:b], from the entity spans there."""
     spans = [s for s in doc.spans[GROUP] if a <= s.start_char and s.end_char <= b]
@@ -106,6 +115,7 @@ def find_turns(doc: Doc, session: bool) -> list[Turn]:
         turn = _turn_label(doc, line, start) or _reported(doc, line, start, session)
         if turn is not None:
             turn.end = end
+            turn.unit_ref = _territory(doc, turn.label_start, turn.label_end)
             turns.append(turn)
         elif turns and _is_heading(line):
             turns[-1].end = start  # a new section ends the current speaker's stretch
@@ -169,6 +179,9 @@ class SpeakerAttributor:
             if turn is None:
                 continue
             st.speaker = turn.as_speaker()
+            # an official answering speaks for their unit; weak evidence yields to it
+            if turn.stance != "asking" and turn.unit_ref is not None and st.unit_source in ("topic", "leader"):
+                st.unit, st.unit_source = turn.unit_ref, "speaker"
         return doc
 
 
