@@ -22,7 +22,12 @@ from nlp.lexicons import table
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_YEAR_CUE = re.compile(r"(?:năm|giai đoạn|kỳ|chỉ số[^.;]{0,40}?năm)\s+((?:19|20)\d{2})")
+# The year an index measures: "Chỉ số CCHC năm 2022", "PAR Index 2021", "kết quả ... năm 2016".
+_YEAR_CUE = re.compile(r"(?:chỉ số|par ?index|cchc|cải cách hành chính|sipas|papi|xếp hạng)[^.;%]{0,60}?"
+                       r"(?:năm\s+)?((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
+_COMPARED = re.compile(r"(?:so với|hơn)\s+(?:cùng kỳ\s+)?(?:năm\s+)?$", re.IGNORECASE)
+# "A với 89,08% và B đạt 88,86%": a list whose items carry their own values
+_VALUE_GAP = re.compile(r"\s*(?:với|đạt|:|-|–)?\s*\(?\d+(?:[.,]\d+)?\s*(?:%|điểm)?\)?\s*(?:,|và|;)\s*")
 _SHARED = re.compile(r"\b(?:cùng|đều|đồng thời|cả hai|lần lượt)\b")
 MAX_ROLE_WINDOW = 40
 
@@ -168,6 +173,8 @@ class FigureExtractor:
         text = doc.text
         s0, s1 = sent.start_char, sent.end_char
         raw = v.text
+        if v.label_ == "FRACTION" and re.search(r"\bthứ\s*$", text[max(s0, v.start_char - 8):v.start_char]):
+            return None  # "xếp thứ 10/63" is a rank, read by _ranks
         if v.label_ == "PERCENT":
             value_type, value, total = "percent", parse_number(raw), None
         else:
@@ -231,12 +238,14 @@ class FigureExtractor:
                     units = []  # a rank needs its subject in the clause: no carrying over
                 if not units:
                     continue
-                out.append(Figure(
+                fig = Figure(
                     value=float(pos) if pos is not None else float("nan"), value_type="rank", start=a, end=b,
-                    sent_start=s0, sent_end=s1, units=units, metric="par_index", year=year,
+                    sent_start=s0, sent_end=s1, units=units, metric="par_index", year=None,
                     position=pos, total=total, direction=None if direction == "none" else direction,
                     quote_start=before[-1].start_char if before and not listed else a,
-                ))
+                )
+                fig.year = _year_for(text, fig, s0, year, doc)
+                out.append(fig)
         return out
 
 
@@ -249,7 +258,7 @@ def _chain(text: str, units: list[Span], forward: bool = False) -> list[Span]:
     for nxt in seq[1:]:
         cur = chain[-1]
         gap = text[cur.end_char:nxt.start_char] if forward else text[nxt.end_char:cur.start_char]
-        if re.fullmatch(r"\s*(?:,|và|cùng|cùng với|;)?\s*", gap):
+        if re.fullmatch(r"\s*(?:,|và|cùng|cùng với|;)?\s*", gap) or (forward and _VALUE_GAP.fullmatch(gap)):
             chain.append(nxt)
         else:
             break
@@ -270,17 +279,19 @@ def _index_year(sentence: str) -> int | None:
 
 def _year_for(text: str, fig: Figure, s0: int, index_year: int | None, doc: Doc) -> int | None:
     """The year a figure refers to: a year in its clause, else the index year in force."""
-    clause = text[_clause_start(text, s0, fig.start):fig.start]
-    years = _YEAR.findall(clause)
+    def own_years(a: int, b: int) -> list[int]:
+        # a year being compared against ("so với năm 2020") is not the figure's year
+        return [int(m.group(1)) for m in _YEAR.finditer(text, a, b) if not _COMPARED.search(text, a, m.start())]
+
+    years = own_years(_clause_start(text, s0, fig.start), fig.start)
     if years:
-        return int(years[-1])
-    after = text[fig.end:_clause_end(text, fig.end, fig.sent_end)]
-    years = _YEAR.findall(after)
+        return years[-1]
+    years = own_years(fig.end, _clause_end(text, fig.end, fig.sent_end))
     if years:
-        return int(years[0])
-    sentence_years = _YEAR.findall(text[s0:fig.start])
-    if sentence_years:
-        return int(sentence_years[-1])
+        return years[0]
+    years = own_years(s0, fig.start)
+    if years:
+        return years[-1]
     if fig.metric in ("par_index", "par_component", "satisfaction"):
         if index_year:
             return index_year

@@ -158,6 +158,12 @@ def _split_case_joins(text: str, spans: list[tuple[int, int]]) -> list[tuple[int
         if glued and glued.end() < len(word) and word[glued.end()].isupper():
             out += [(s, s + glued.end()), (s + glued.end(), e)]
             continue
+        parts = word.split(" ")
+        if len(parts) >= 3 and all(p[:1].isupper() for p in parts[:-1]) and parts[-1][:1].islower():
+            # a name glued to the verb after it ("Mỹ Đức xếp" -> "Mỹ Đức" + "xếp")
+            cut = len(word) - len(parts[-1]) - 1
+            out += [(s, s + cut), (s + cut + 1, e)]
+            continue
         if " " in word and word[:1].islower():
             cut = next((m.start() for m in re.finditer(r" (?=[^\W\d_])", word) if word[m.start() + 1].isupper()), -1)
             if cut > 0:
