@@ -54,9 +54,38 @@ def _speech_verbs() -> list[tuple[str, str]]:
 
 
 @lru_cache(maxsize=1)
-def _intro() -> re.Pattern:
+def _verb_re() -> re.Pattern:
     verbs = "|".join(f"(?:{p})" for _, p in _speech_verbs())
-    return re.compile(rf"(?P<who>[^.;:?!\n]{{3,200}}?)\s(?P<verb>{verbs})\s*(?:[,:]|rằng\b)", re.IGNORECASE)
+    return re.compile(rf"\s(?P<verb>{verbs})\s*(?:[,:]|rằng\b)", re.IGNORECASE)
+
+
+class _Intro:
+    """Match "WHO <speech verb>," by finding the verb first and looking back for WHO:
+    one linear scan instead of a backtracking search from every position."""
+
+    def __init__(self, m: re.Match, line: str):
+        self._m = m
+        cut = max(line.rfind(ch, 0, m.start()) for ch in ".;:?!")
+        self._who = (max(cut + 1, m.start() - 200), m.start())
+        while self._who[0] < self._who[1] and line[self._who[0]].isspace():
+            self._who = (self._who[0] + 1, self._who[1])
+
+    def start(self, group: str = "") -> int:
+        return self._who[0] if group == "who" else self._who[0]
+
+    def end(self, group: str = "") -> int:
+        return self._who[1] if group == "who" else self._m.end()
+
+    def groupdict(self) -> dict:
+        return {"verb": self._m.group("verb")}
+
+
+def _find_intro(line: str) -> _Intro | None:
+    m = _verb_re().search(line)
+    if m is None:
+        return None
+    intro = _Intro(m, line)
+    return intro if intro.end("who") - intro.start("who") >= 3 else None
 
 
 @lru_cache(maxsize=1)
@@ -150,8 +179,7 @@ def _turn_label(doc: Doc, line: str, start: int) -> Turn | None:
 
 
 def _reported(doc: Doc, line: str, start: int, session: bool) -> Turn | None:
-    for pattern in (_intro(), _THEO):
-        m = pattern.search(line)
+    for m in (_find_intro(line), _THEO.search(line)):
         if not m or m.start("who") > 60:
             continue
         who_a, who_b = start + m.start("who"), start + m.end("who")

@@ -409,10 +409,32 @@ class StatementExtractor:
         self.threshold = threshold
 
     def __call__(self, doc: Doc) -> Doc:
-        clauses = split_clauses(doc)
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs, batch_size: int = 16):
+        """Classify the clauses of a batch of documents in one model call."""
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._process(batch)
+                batch = []
+        if batch:
+            yield from self._process(batch)
+
+    def _process(self, docs: list[Doc]):
+        per_doc = [split_clauses(doc) for doc in docs]
+        rows = [featurise(doc, c) for doc, clauses in zip(docs, per_doc) for c in clauses]
+        classes, probs = trained_model().predict_proba(rows) if rows else ([], np.zeros((0, 0)))
+        k = 0
+        for doc, clauses in zip(docs, per_doc):
+            self._finish(doc, clauses, classes, probs[k:k + len(clauses)])
+            k += len(clauses)
+            yield doc
+
+    def _finish(self, doc: Doc, clauses: list[Clause], classes: list[str], probs: np.ndarray) -> None:
         statements: list[Statement] = []
         if clauses:
-            classes, probs = trained_model().predict_proba([featurise(doc, c) for c in clauses])
             for clause, p in zip(clauses, probs):
                 best = int(np.argmax(p))
                 label = classes[best]
@@ -426,7 +448,6 @@ class StatementExtractor:
         doc._.statements = statements
         doc.spans["statements"] = [s for s in (doc.char_span(st.clause.start, st.clause.end, label=st.kind,
                                                              alignment_mode="expand") for st in statements) if s]
-        return doc
 
 
 # -- which unit a statement is about ---------------------------------------------
