@@ -190,5 +190,6 @@ def _analyse_alone(analyse: AnalyseFn, doc: store.DocumentRecord, summary: Inges
         return analyse([doc])[0]
     except Exception as exc:
         summary.failed += 1
-        summary.errors.append(f"{doc.source or doc.id}: analysis failed ({exc.__class__.__name__}: {exc})")
+        where = f"{doc.source} (id {doc.id})" if doc.source else doc.id
+        summary.errors.append(f"{where}: analysis failed ({exc.__class__.__name__}: {exc})")
         return None

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import signal
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from typing import Callable
@@ -102,17 +105,45 @@ def doc_to_analysis(doc: Doc) -> Analysis:
     )
 
 
+class DocumentTimeout(Exception):
+    """A document took longer than its time budget; it is reported and skipped."""
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise DocumentTimeout after `seconds` (main thread only; elsewhere no limit applies)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise DocumentTimeout(f"exceeded the time limit of {seconds:g} s per document")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class Analyser:
-    """Runs the pipeline over a batch of documents; optionally embeds findings."""
+    """Runs the pipeline over a batch of documents; optionally embeds findings.
+
+    Each document has a time budget (`time_limit` seconds, scaled by batch
+    size): a document that exceeds it fails alone, the rest are kept.
+    """
 
     def __init__(self, nlp: Language | None = None, embed: Callable[[list[str]], object] | None = None,
-                 model_name: str | None = None, batch_size: int = 8):
+                 model_name: str | None = None, batch_size: int = 8, time_limit: float | None = 120.0):
         from nlp.pipeline import load
 
         self.nlp = nlp or load()
         self.embed = embed
         self.model_name = model_name
         self.batch_size = batch_size
+        self.time_limit = time_limit
 
     def _make_docs(self, records: list[DocumentRecord]):
         """Tokenised Docs carrying the metadata components read (publication date, type)."""
@@ -122,6 +153,10 @@ class Analyser:
             yield doc
 
     def __call__(self, docs: list[DocumentRecord]) -> list[Analysis]:
+        with time_limit(self.time_limit * len(docs) if self.time_limit else None):
+            return self._analyse(docs)
+
+    def _analyse(self, docs: list[DocumentRecord]) -> list[Analysis]:
         out = []
         for doc in self.nlp.pipe(self._make_docs(docs), batch_size=self.batch_size):
             analysis = doc_to_analysis(doc)

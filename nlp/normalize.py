@@ -17,7 +17,7 @@ _TONES = "\u0300\u0301\u0303\u0309\u0323"
 # consonant cluster, so "quý" keeps its mark.
 _WORD = re.compile(r"\w+")
 _OPEN_PAIR = re.compile(r"(?<![qQ])([oOuU])([" + _TONES + r"]?)([aAeEyY])([" + _TONES + r"]?)$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
