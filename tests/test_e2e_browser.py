@@ -1,0 +1,109 @@
+"""End to end: `streamlit run app.py` on a free port, driven by headless Chromium through Selenium.
+
+Needs Debian's chromium and chromium-driver; the fixture installs them when running as root
+and skips (saying why) only when that is impossible. Screenshots are kept as test artifacts
+under $PARLENS_ARTIFACTS (else the test's tmp dir) and their paths printed.
+
+`measure_first_paint(url)` (re-exported from parlens.browser) gives the warm first-paint time
+for benchmarks.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from parlens.browser import (BrowserUnavailable, chromium, ensure_chromium, measure_first_paint,  # noqa: F401
+                             running_app, wait_idle, wait_visible)
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "corpus" / "seeds"
+QUERY = "cán bộ thiếu trách nhiệm"
+
+
+@pytest.fixture(scope="module")
+def browser_installed():
+    try:
+        ensure_chromium()
+    except BrowserUnavailable as exc:
+        pytest.skip(f"headless Chromium unavailable: {exc}")
+    except Exception as exc:  # e.g. the package mirror cannot be reached
+        pytest.skip(f"could not install chromium/chromium-driver: {exc}")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    path = Path(os.environ.get("PARLENS_CACHE_DIR") or tmp_path_factory.getbasetemp().parent / "parlens-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_installed, cache_dir, tmp_path_factory):
+    """The explorer on a free local port, over a copy of a store prebuilt from the seeds."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARLENS_CACHE_DIR", str(cache_dir))
+    try:
+        from parlens.appstate import cached_store
+        template = cached_store(cache_dir / "stores", [SEEDS])
+    finally:
+        mp.undo()
+    work = tmp_path_factory.mktemp("e2e")
+    db = work / "parlens.sqlite"
+    shutil.copyfile(template, db)
+    log = work / "streamlit.log"
+    with running_app(db, cache_dir=cache_dir, log=log) as base:
+        print(f"streamlit log: {log}")
+        yield base
+
+
+@pytest.fixture
+def artifacts(tmp_path) -> Path:
+    path = Path(os.environ.get("PARLENS_ARTIFACTS") or tmp_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_search_in_the_browser_shows_results_and_opens_the_document(app_url, artifacts):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with chromium(1440, 1100) as driver:
+        driver.get(app_url)
+        box = wait_visible(driver, 'input[aria-label="Câu hỏi · Query"]')
+        wait_idle(driver)
+        box.send_keys(QUERY, Keys.ENTER)
+        first = wait_visible(driver, ".pl-card-title")
+        wait_idle(driver)
+        cards = driver.find_elements(By.CSS_SELECTOR, ".pl-card-title")
+        assert len(cards) >= 3 and first.text.startswith("1.")
+        snippets = driver.find_elements(By.CSS_SELECTOR, ".pl-snip .pl-f")
+        assert snippets, "each result shows its sentence with the finding highlighted"
+        assert "kết quả · results" in driver.find_element(By.TAG_NAME, "body").text
+        shot = artifacts / "e2e-search.png"
+        driver.save_screenshot(str(shot))
+        print(f"screenshot: {shot}")
+        assert shot.stat().st_size > 10_000
+
+        link = next(a for a in driver.find_elements(By.TAG_NAME, "a") if "Open document" in a.text)
+        params = urllib.parse.parse_qs(urllib.parse.urlparse(link.get_attribute("href")).query)
+        link.click()
+        wait_visible(driver, ".pl-doc")
+        focus = wait_visible(driver, ".pl-focus")
+        assert focus.get_attribute("id") == f"f{params['f'][0]}"
+        wait_idle(driver)
+        shot = artifacts / "e2e-document.png"
+        driver.save_screenshot(str(shot))
+        print(f"screenshot: {shot}")
+
+
+def test_warm_first_paint_is_measured(app_url):
+    url = f"{app_url}/?q={urllib.parse.quote_plus(QUERY)}"
+    seconds = measure_first_paint(url)
+    print(f"warm first paint (search results): {seconds:.2f}s")
+    assert 0 < seconds < 30
