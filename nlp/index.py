@@ -48,14 +48,16 @@ class Filters:
         if self.province:
             where.append("f.province LIKE ?")
             args.append(f"%{self.province}%")
+        # a finding without a year of its own takes its document's publication year
+        year = "coalesce(f.year, CAST(substr(d.published, 1, 4) AS INTEGER))"
         if self.year is not None:
-            where.append("f.year = ?")
+            where.append(f"{year} = ?")
             args.append(int(self.year))
         if self.year_from is not None:
-            where.append("f.year >= ?")
+            where.append(f"{year} >= ?")
             args.append(int(self.year_from))
         if self.year_to is not None:
-            where.append("f.year <= ?")
+            where.append(f"{year} <= ?")
             args.append(int(self.year_to))
         if self.doc_id:
             where.append("f.doc_id = ?")

@@ -61,8 +61,10 @@ class Statement:
         from nlp.extract import _unit_fields
 
         c = self.clause
+        published = doc.user_data.get("published")
         return Finding(
             kind=self.kind, subtype=self.subtype, text=doc.text[c.start:c.end], start=c.start, end=c.end,
+            year=int(published[:4]) if published else None,  # when the statement was made
             sent_start=c.sent_start, sent_end=c.sent_end, confidence=round(self.confidence, 4),
             **_unit_fields(self.unit, doc),
             speaker=self.speaker.get("name"), speaker_role=self.speaker.get("role"),
@@ -276,6 +278,13 @@ def analyzer(words: str) -> list[str]:
     return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:])]
 
 
+def syllable_analyzer(words: str) -> list[str]:
+    """Syllable unigrams and bigrams: the same clause gives the same features however
+    underthesea happens to group its syllables into words."""
+    syl = [x.lower() for w in words.split("|") for x in w.split() if x]
+    return syl + [f"{a} {b}" for a, b in zip(syl, syl[1:])]
+
+
 # -- the model ------------------------------------------------------------------
 
 class StatementModel:
@@ -294,6 +303,7 @@ class StatementModel:
 
         features = ColumnTransformer([
             ("words", TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True), "words"),
+            ("syllables", TfidfVectorizer(analyzer=syllable_analyzer, min_df=2, sublinear_tf=True), "words"),
             ("context", TfidfVectorizer(analyzer=analyzer, min_df=2, sublinear_tf=True, max_features=2000), "context"),
             ("cues", DictVectorizer(), "features"),
         ])
@@ -373,8 +383,11 @@ def _intro_of(ex: dict) -> str:
 def _data_hash() -> str:
     path = resources.files("nlp").joinpath("data", "training", TRAINING_FILE)
     h = hashlib.sha256(path.read_bytes())
-    for name in ("statement_cues.tsv", "section_headings.tsv", "enumeration_openers.tsv"):
+    for name in ("statement_cues.tsv", "section_headings.tsv", "enumeration_openers.tsv", "clause_markers.tsv"):
         h.update(resources.files("nlp").joinpath("data", name).read_bytes())
+    # the features depend on how text is segmented and featurised, so the code is part of the key
+    for module in ("statements.py", "segment.py"):
+        h.update(resources.files("nlp").joinpath(module).read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -47,8 +47,8 @@ with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
     limit = st.number_input("Số kết quả · Results", 5, 100, 10, step=5, key="limit", width=150)
     if years:
         use_years = st.toggle("Lọc theo năm · Filter by year", key="use_years",
-                              help="Chỉ giữ phát hiện có năm · Keeps only findings that name a year "
-                                   "(most statements name none).")
+                              help="Năm của số liệu, hoặc năm đăng của văn bản · The year a figure refers to, "
+                                   "else the year its document was published.")
         if use_years and years[0] < years[-1]:
             year_range = st.slider("Năm · Years", years[0], years[-1], (years[0], years[-1]), key="years",
                                    width=420)
