@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENV_DB = "PARLENS_DB"
 
 _SCHEMA = """
@@ -110,6 +110,11 @@ CREATE TABLE IF NOT EXISTS themes (
     label TEXT NOT NULL,
     centroid BLOB NOT NULL,
     PRIMARY KEY (kind, theme_id)
+);
+CREATE TABLE IF NOT EXISTS theme_members (       -- v2: remembered so ids follow their members
+    kind TEXT NOT NULL,
+    theme_id INTEGER NOT NULL,
+    finding_id INTEGER NOT NULL
 );
 """
 

@@ -20,8 +20,9 @@ import numpy as np
 
 from nlp.lexicons import lines
 
-DISTANCE_THRESHOLD = 0.16     # cosine distance inside which statements join one theme
-ATTACH_SIMILARITY = 0.80      # a singleton joins the nearest theme at or above this similarity
+DISTANCE_THRESHOLD = 0.95     # on the blended similarity below: average linkage joins above 0.05
+EMBEDDING_WEIGHT = 0.3        # share of (centred) meaning in the blend; the rest is shared topic words
+ATTACH_SIMILARITY = 0.10      # a singleton joins the theme it is on average this similar to
 MAX_OUTLIER_SHARE = 0.2
 STABLE_MATCH = 0.85           # centroid similarity that keeps a stored theme id
 LABEL_WORDS = 3
@@ -107,6 +108,8 @@ def label_words(text: str) -> list[str]:
     out = []
     for w in word_tokenize(text):
         low = w.lower()
+        if all(s[:1].isupper() for s in w.split()):
+            continue  # names of units and people say who, not what
         if " " in low and low not in stopwords() and all(s.isalpha() for s in low.split()):
             out.append(low.replace(" ", "_"))
     return out
@@ -128,37 +131,67 @@ def ctfidf_labels(docs_per_class: list[list[str]], top: int = LABEL_WORDS) -> li
     return labels
 
 
-def cluster(vectors: np.ndarray, threshold: float = DISTANCE_THRESHOLD) -> np.ndarray:
+def keyword_matrix(members: list["Member"]):
+    """TF-IDF over the syllables and syllable pairs of each statement's content words.
+
+    Syllables rather than words: underthesea may write "cơ_sở_vật_chất" in one
+    sentence and "cơ_sở vật_chất" in the next, and both must meet.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = []
+    for m in members:
+        syl = [x for w in label_words(m.text) for x in w.split("_")]
+        docs.append(syl + [f"{a}~{b}" for a, b in zip(syl, syl[1:])])
+    return TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True).fit_transform(docs)
+
+
+def similarity(members: list["Member"], vectors: np.ndarray) -> np.ndarray:
+    """Blend of meaning and shared topic words.
+
+    Sentence embeddings of short Vietnamese statements are all alike (mean
+    cosine ~0.87: "còn hạn chế" dominates), so they are centred first; the
+    keyword part keeps statements about one subject (tuyên truyền, cơ sở vật
+    chất) together when their wording differs.
+    """
+    centred = vectors - vectors.mean(axis=0)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    centred = centred / np.where(norms == 0, 1, norms)
+    kw = keyword_matrix(members)
+    return EMBEDDING_WEIGHT * (centred @ centred.T) + (1 - EMBEDDING_WEIGHT) * (kw @ kw.T).toarray()
+
+
+def cluster(sim: np.ndarray, threshold: float = DISTANCE_THRESHOLD) -> np.ndarray:
     """Cluster labels (ints); deterministic for a given input order."""
     from sklearn.cluster import AgglomerativeClustering
 
-    if len(vectors) == 1:
+    if len(sim) == 1:
         return np.zeros(1, dtype=int)
-    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
                                     distance_threshold=threshold)
-    return model.fit_predict(vectors)
+    return model.fit_predict(np.clip(1.0 - sim, 0.0, 2.0))
 
 
-def _attach_singletons(labels: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Singletons join their nearest theme when close enough, and the closest of the rest until
-    outliers are under the allowed share; the remaining ones are outliers (-1)."""
+def _attach_singletons(labels: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    """Singletons join the theme they are on average most similar to when close enough, and the
+    closest of the rest until outliers are under the allowed share; the others stay outliers (-1)."""
     labels = labels.copy()
     sizes = Counter(labels.tolist())
     groups = sorted(k for k, n in sizes.items() if n >= 2)
     if not groups:
         return np.full(len(labels), -1)
-    cents = np.vstack([_unit(vectors[labels == g].mean(axis=0)) for g in groups])
+    index = {g: np.flatnonzero(labels == g) for g in groups}
     singles = [i for i, lab in enumerate(labels) if sizes[lab] < 2]
     best: list[tuple[float, int, int]] = []
     for i in singles:
-        sims = cents @ vectors[i]
-        j = int(np.argmax(sims))
-        best.append((float(sims[j]), i, groups[j]))
+        scores = [(float(sim[i, index[g]].mean()), g) for g in groups]
+        score, g = max(scores, key=lambda x: (x[0], -x[1]))
+        best.append((score, i, g))
     best.sort(key=lambda x: (-x[0], x[1]))
     budget = int(MAX_OUTLIER_SHARE * len(labels))
     remaining = len(best)
-    for sim, i, g in best:
-        if sim >= ATTACH_SIMILARITY or remaining > budget:
+    for score, i, g in best:
+        if score >= ATTACH_SIMILARITY or remaining > budget:
             labels[i] = g
             remaining -= 1
         else:
@@ -184,33 +217,48 @@ def load_members(conn: sqlite3.Connection, kind: str) -> tuple[list[Member], np.
     return members, vectors
 
 
-def _stored_centroids(conn: sqlite3.Connection, kind: str) -> dict[int, np.ndarray]:
+def _stored(conn: sqlite3.Connection, kind: str) -> tuple[dict[int, np.ndarray], dict[int, set[int]]]:
     try:
-        return {tid: np.frombuffer(blob, dtype=np.float32) for tid, blob in
-                conn.execute("SELECT theme_id, centroid FROM themes WHERE kind = ?", (kind,))}
+        cents = {tid: np.frombuffer(blob, dtype=np.float32) for tid, blob in
+                 conn.execute("SELECT theme_id, centroid FROM themes WHERE kind = ?", (kind,))}
+        members: dict[int, set[int]] = {}
+        for tid, fid in conn.execute("SELECT theme_id, finding_id FROM theme_members WHERE kind = ?", (kind,)):
+            members.setdefault(tid, set()).add(fid)
+        return cents, members
     except sqlite3.OperationalError:
-        return {}
+        return {}, {}
 
 
-def assign_stable_ids(centroids: list[np.ndarray], stored: dict[int, np.ndarray]) -> list[int]:
-    """Reuse a stored id for the most similar stored centroid (greedy, best pairs first)."""
-    pairs = []
-    for i, c in enumerate(centroids):
-        for tid, old in stored.items():
-            if len(old) == len(c):
-                pairs.append((float(old @ c), i, tid))
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+def assign_stable_ids(clusters: list[set[int]], centroids: list[np.ndarray], stored_members: dict[int, set[int]],
+                      stored_centroids: dict[int, np.ndarray]) -> list[int]:
+    """Keep a stored id for the cluster holding most of that theme's old members (at least half
+    of the smaller of the two), else for the cluster whose centroid is closest; new ids otherwise."""
     ids: dict[int, int] = {}
     used: set[int] = set()
-    for sim, i, tid in pairs:
+    pairs = []
+    for i, members in enumerate(clusters):
+        for tid, old in stored_members.items():
+            shared = len(members & old)
+            if shared and shared >= 0.5 * min(len(members), len(old)):
+                pairs.append((shared, i, tid))
+    for _, i, tid in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if i not in ids and tid not in used:
+            ids[i] = tid
+            used.add(tid)
+    sims = []
+    for i, c in enumerate(centroids):
+        for tid, old in stored_centroids.items():
+            if i not in ids and tid not in used and len(old) == len(c):
+                sims.append((float(old @ c), i, tid))
+    for sim, i, tid in sorted(sims, key=lambda p: (-p[0], p[1], p[2])):
         if sim < STABLE_MATCH:
             break
         if i not in ids and tid not in used:
             ids[i] = tid
             used.add(tid)
-    next_id = max(list(stored) + [0]) + 1
+    next_id = max(list(stored_centroids) + list(stored_members) + [0]) + 1
     out = []
-    for i in range(len(centroids)):
+    for i in range(len(clusters)):
         if i not in ids:
             ids[i] = next_id
             next_id += 1
@@ -223,14 +271,17 @@ def find_themes(conn: sqlite3.Connection, kind: str = "weakness", persist: bool 
     members, vectors = load_members(conn, kind)
     if not members:
         return ThemeResult(kind, [], [])
-    labels = _attach_singletons(cluster(vectors, threshold), vectors)
+    sim = similarity(members, vectors)
+    labels = _attach_singletons(cluster(sim, threshold), sim)
     groups: dict[int, list[int]] = {}
     for i, lab in enumerate(labels):
         if lab >= 0:
             groups.setdefault(int(lab), []).append(i)
     ordered = sorted(groups.values(), key=lambda idx: (-len(idx), members[idx[0]].finding_id))
     centroids = [_unit(vectors[idx].mean(axis=0)) for idx in ordered]
-    ids = assign_stable_ids(centroids, _stored_centroids(conn, kind))
+    stored_centroids, stored_members = _stored(conn, kind)
+    clusters = [{members[i].finding_id for i in idx} for idx in ordered]
+    ids = assign_stable_ids(clusters, centroids, stored_members, stored_centroids)
     words = ctfidf_labels([[w for i in idx for w in label_words(members[i].text)] for idx in ordered])
     themes = []
     for tid, idx, cent, top in zip(ids, ordered, centroids, words):
@@ -252,7 +303,10 @@ def _persist(conn: sqlite3.Connection, kind: str, themes: list[Theme]) -> None:
     try:
         with conn:
             conn.execute("DELETE FROM themes WHERE kind = ?", (kind,))
+            conn.execute("DELETE FROM theme_members WHERE kind = ?", (kind,))
             conn.executemany("INSERT INTO themes(kind, theme_id, label, centroid) VALUES (?, ?, ?, ?)",
                              [(kind, t.id, t.label, t.centroid.astype(np.float32).tobytes()) for t in themes])
+            conn.executemany("INSERT INTO theme_members(kind, theme_id, finding_id) VALUES (?, ?, ?)",
+                             [(kind, t.id, m.finding_id) for t in themes for m in t.members])
     except sqlite3.OperationalError:
         pass  # a read-only store: ids are computed but not remembered

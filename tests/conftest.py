@@ -1,7 +1,9 @@
 """Shared fixtures: the bundled seeds, a store built from them once per session."""
 from __future__ import annotations
 
+import getpass
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,9 @@ GOLD = SHARED / "eval" / "gold" / "seeds"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# One cache (converted embedding model, trained classifier) shared by every test run on this machine.
+os.environ.setdefault("PARLENS_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}"
+                                                / "parlens-cache"))
 
 
 def seed_path(prefix: str) -> Path:
@@ -59,3 +64,15 @@ def shared_corpus():
     if not SHARED_CORPUS.exists():
         pytest.skip("../shared/corpus is not present")
     return SHARED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def seed_store_embedded(tmp_path_factory):
+    """The five seeds with embeddings, built once per machine and copied per session."""
+    import shutil
+
+    from parlens.appstate import cached_store
+    template = cached_store(Path(os.environ["PARLENS_CACHE_DIR"]) / "stores", [SEEDS])
+    path = tmp_path_factory.mktemp("emb") / "seeds.sqlite"
+    shutil.copy(template, path)
+    return path
