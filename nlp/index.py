@@ -3,7 +3,7 @@
 Vectors live in the store's ``embeddings`` table, written with their finding
 in the same transaction, so the index grows incrementally on ingest and is
 never out of step with the findings after a crash. Search is exact (a matrix
-product) up to ``ANN_THRESHOLD`` items; above it an HNSW graph (FAISS),
+product) up to ``ANN_THRESHOLD`` items; above it an inverted-file index (FAISS IVF),
 persisted beside the store, answers behind the same interface. Dense and
 keyword rankings are fused by reciprocal rank, so exact unit names and terms
 hit even when the embedding is vague about them.
@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 ANN_THRESHOLD = 100_000
+IVF_NPROBE = 24
 RRF_K = 60
 CANDIDATES = 200
 
@@ -96,7 +97,7 @@ class Hit:
 
 
 class VectorIndex:
-    """Exact cosine search over unit vectors; HNSW above the threshold."""
+    """Exact cosine search over unit vectors; IVF above the threshold."""
 
     def __init__(self, ids: np.ndarray, vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD,
                  ann_path: Path | None = None):
@@ -104,7 +105,7 @@ class VectorIndex:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.ann = None
         if len(self.ids) > ann_threshold:
-            self.ann = _hnsw(self.vectors, ann_path)
+            self.ann = _ivf(self.vectors, ann_path)
         self._pos = {int(i): k for k, i in enumerate(self.ids)}
 
     def __len__(self) -> int:
@@ -117,7 +118,6 @@ class VectorIndex:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if self.ann is not None and (allowed is None or allowed.mean() > 0.2):
             want = k if allowed is None else int(k / max(allowed.mean(), 1e-3)) + k
-            self.ann.hnsw.efSearch = max(64, want)
             scores, idx = self.ann.search(q[None, :], min(want, len(self.ids)))
             out = [(int(self.ids[i]), float(s)) for s, i in zip(scores[0], idx[0])
                    if i >= 0 and (allowed is None or allowed[i])]
@@ -140,16 +140,29 @@ class VectorIndex:
         return m
 
 
-def _hnsw(vectors: np.ndarray, path: Path | None):
+def _ivf(vectors: np.ndarray, path: Path | None):
+    """An inverted-file index (FAISS IVF-Flat, inner product): k-means cells, a few probed per query.
+
+    Chosen over HNSW because it builds in seconds rather than minutes for a
+    million vectors on two cores, at the same recall.
+    """
     import faiss
 
     if path is not None and path.exists():
         index = faiss.read_index(str(path))
         if index.ntotal == len(vectors):
+            index.nprobe = IVF_NPROBE
             return index
-    index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 80
+    n, dim = vectors.shape
+    nlist = max(16, int(4 * np.sqrt(n)))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)  # a fixed training sample: the same index every time
+    sample = vectors[rng.choice(n, size=min(n, 32 * nlist), replace=False)]
+    index.cp.seed = 0
+    index.train(sample)
     index.add(vectors)
+    index.nprobe = IVF_NPROBE
     if path is not None:
         tmp = path.with_suffix(".tmp")
         faiss.write_index(index, str(tmp))
@@ -180,7 +193,7 @@ def index_signature(conn: sqlite3.Connection) -> tuple[int, int]:
 
 def build_index(conn: sqlite3.Connection, model: str | None = None, db_path: Path | None = None) -> VectorIndex:
     ids, vecs = load_vectors(conn, model)
-    ann_path = Path(str(db_path) + ".hnsw") if db_path else None
+    ann_path = Path(str(db_path) + ".ivf") if db_path else None
     return VectorIndex(ids, vecs, ann_path=ann_path)
 
 

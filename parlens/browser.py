@@ -230,3 +230,20 @@ if __name__ == "__main__":  # python -m parlens.browser DB [OUT_DIR]: screenshot
         for p in take_screenshots(base, out_dir):
             print(p)
         print(f"warm first paint: {measure_first_paint(base + '/' + SCREENSHOT_VIEWS['search'][0]):.2f}s")
+
+
+def measure_app_first_paint(runs: int = 5) -> float:
+    """Median warm first paint of a search in the explorer over the bundled seeds (for `parlens bench`)."""
+    import statistics
+    from urllib.parse import quote
+
+    from nlp.cache import cache_dir
+    from parlens.appstate import cached_store
+
+    ensure_chromium()
+    db = Path(tempfile.mkdtemp()) / "bench.sqlite"
+    shutil.copy(cached_store(cache_dir() / "stores"), db)
+    with running_app(db) as base, chromium() as driver:
+        url = f"{base}/?q={quote('cán bộ thiếu trách nhiệm')}"
+        times = [measure_first_paint(url, driver=driver) for _ in range(runs)]
+    return statistics.median(times)
