@@ -65,8 +65,11 @@ def _unit_fields(ref: UnitRef | None, doc: Doc) -> dict:
 
 
 def figure_findings(doc: Doc, fig: Figure) -> list[Finding]:
+    start = fig.quote_start
+    while start < fig.start and doc.text[start].isspace():
+        start += 1
     base = dict(
-        kind="figure", text=doc.text[fig.quote_start:fig.end].strip(), start=fig.quote_start, end=fig.end,
+        kind="figure", text=doc.text[start:fig.end], start=start, end=fig.end,
         metric=fig.metric, value=None if math.isnan(fig.value) else fig.value, value_type=fig.value_type,
         year=fig.year, rank_position=fig.position, rank_total=fig.total, rank_direction=fig.direction,
         sent_start=fig.sent_start, sent_end=fig.sent_end,

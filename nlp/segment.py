@@ -17,9 +17,9 @@ import spacy
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-# Longest piece of text handed to underthesea at once: its regex tokenizer
-# and CRF are linear, but a 1 MB line without punctuation still needs cutting.
-MAX_CHUNK = 1500
+# Longest sentence handed to underthesea's word segmenter: real sentences are far
+# shorter; a 1 MB line without punctuation is cut into pieces of this size.
+MAX_CHUNK = 3000
 
 _NUM = r"\d+(?:[.,]\d+)*"
 _PROTECTED = re.compile(
@@ -63,7 +63,9 @@ def _word_tokenize(text: str) -> list[str]:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence offsets: each line is split by underthesea; a line never spans two."""
+    """Sentence offsets: each line is split by underthesea (linear even on a 1 MB line); a line
+    never spans two sentences, and a sentence longer than MAX_CHUNK is cut at its last comma or
+    space before the limit, so no later stage sees unbounded input."""
     from underthesea import sent_tokenize
 
     spans: list[tuple[int, int]] = []
@@ -75,20 +77,35 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             continue
         cursor = line_start
         found_any = False
-        for piece in _chunks(line) if len(line) > MAX_CHUNK else [line]:
-            for sent in sent_tokenize(piece) or [piece]:
-                sent = sent.strip()
-                found = text.find(sent, cursor, line_start + len(line)) if sent else -1
-                if found < 0:  # underthesea changed characters: the line fallback covers it
-                    continue
-                spans.append((found, found + len(sent)))
-                cursor = found + len(sent)
-                found_any = True
+        for sent in sent_tokenize(line) or [line]:
+            sent = sent.strip()
+            found = text.find(sent, cursor, line_start + len(line)) if sent else -1
+            if found < 0:  # underthesea changed characters: the line fallback covers it
+                continue
+            spans += _bounded(text, found, found + len(sent))
+            cursor = found + len(sent)
+            found_any = True
         if not found_any:
             stripped = line.strip()
             start = text.find(stripped, line_start)
-            spans.append((start, start + len(stripped)))
+            spans += _bounded(text, start, start + len(stripped))
     return spans
+
+
+def _bounded(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    while end - start > MAX_CHUNK:
+        window = text[start:start + MAX_CHUNK]
+        cut = max(window.rfind(", "), window.rfind("; "))
+        cut = cut + 1 if cut > MAX_CHUNK // 2 else window.rfind(" ")
+        cut = cut if cut > MAX_CHUNK // 2 else MAX_CHUNK
+        out.append((start, start + cut))
+        start += cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        out.append((start, end))
+    return out
 
 
 def _chunks(text: str) -> list[str]:

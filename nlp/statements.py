@@ -503,7 +503,10 @@ def attribute_units(doc: Doc, statements: list[Statement]) -> None:
             c = st.clause
             st.unit, st.unit_source = _unit_for(doc, st, s_units, leader, topic)
             i += 1
-        head = [u for u in s_units if u.start_char - sent.start_char < 80]
+        # only a territory or a department can be what a stretch of text is about;
+        # national bodies ("Chính phủ", "Quốc hội") appear as issuers and addressees
+        head = [u for u in s_units if u.start_char - sent.start_char < 80
+                and (u._.unit.admin is not None or u._.unit.kind in ("department", "ministry"))]
         if leader is not None:
             topic = leader
         elif head:
