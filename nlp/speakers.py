@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span
 
 from nlp.entities import GROUP
 from nlp.lexicons import lines, table
+from nlp.segment import text_of
 
 MAX_LABEL = 160
 _TURN = re.compile(r"^(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL, re.MULTILINE)
@@ -133,7 +134,7 @@ def _describe(doc: Doc, a: int, b: int) -> tuple[str | None, str | None, str | N
 
 
 def find_turns(doc: Doc, session: bool) -> list[Turn]:
-    text = doc.text
+    text = text_of(doc)
     turns: list[Turn] = []
     pos = 0
     for line in text.split("\n"):

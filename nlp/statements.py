@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from nlp.lexicons import lines, table
+from nlp.segment import text_of
 
 LABELS = ("weakness", "cause", "remedy", "none")
 MIN_CLAUSE_WORDS = 4
@@ -63,7 +64,7 @@ class Statement:
         c = self.clause
         published = doc.user_data.get("published")
         return Finding(
-            kind=self.kind, subtype=self.subtype, text=doc.text[c.start:c.end], start=c.start, end=c.end,
+            kind=self.kind, subtype=self.subtype, text=text_of(doc)[c.start:c.end], start=c.start, end=c.end,
             year=int(published[:4]) if published else None,  # when the statement was made
             sent_start=c.sent_start, sent_end=c.sent_end, confidence=round(self.confidence, 4),
             **_unit_fields(self.unit, doc),
@@ -98,7 +99,7 @@ def is_heading(line: str) -> bool:
 
 
 def split_clauses(doc: Doc) -> list[Clause]:
-    text = doc.text
+    text = text_of(doc)
     clauses: list[Clause] = []
     heading = ""
     line_start = 0
@@ -122,7 +123,7 @@ def split_clauses(doc: Doc) -> list[Clause]:
 
 
 def _clauses_of_sentence(doc: Doc, s0: int, s1: int, heading: str) -> list[Clause]:
-    text = doc.text
+    text = text_of(doc)
     out: list[Clause] = []
     pieces: list[tuple[int, int, str, int]] = []  # start, end, intro, enum_pos
     bullet = _BULLET.match(text, s0)
@@ -191,7 +192,7 @@ def _standalone(text: str) -> bool:
 def _merge_chunks(doc: Doc, chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Comma chunks are split off only when both sides can stand alone; otherwise they stay
     together (a clause that is too long still matches its idea, a fragment does not)."""
-    text = doc.text
+    text = text_of(doc)
     out: list[list[int]] = []
     for a, b in chunks:
         if out and _standalone(text[a:b]) and _standalone(text[out[-1][0]:out[-1][1]]):
@@ -326,7 +327,7 @@ class StatementModel:
 
 
 def featurise(doc: Doc, clause: Clause) -> dict:
-    text = doc.text
+    text = text_of(doc)
     words, tags = _span_words(doc, clause.start, clause.end)
     sentence = text[clause.sent_start:clause.sent_end]
     ctx_words, _ = _span_words(doc, clause.sent_start, clause.start)
@@ -455,7 +456,7 @@ class StatementExtractor:
                     continue
                 st = Statement(clause=clause, kind=label, confidence=float(p[best]))
                 if label == "cause":
-                    st.subtype = _cause_type(doc.text, clause)
+                    st.subtype = _cause_type(text_of(doc), clause)
                 statements.append(st)
         attribute_units(doc, statements)
         doc._.statements = statements
@@ -529,7 +530,7 @@ def _complements(text: str, units: list[Span]) -> set[int]:
 
 def _unit_for(doc: Doc, st: Statement, s_units: list[Span], leader, topic):
     c = st.clause
-    text = doc.text
+    text = text_of(doc)
     if st.kind == "remedy":
         request = None
         for m in _REQUEST.finditer(text, c.sent_start, min(c.end, c.start + 15)):

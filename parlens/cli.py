@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # its options are its own (see parlens.bench)
+        from parlens.bench import main as bench_main
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     if not hasattr(args, "db"):
         args.db = None
