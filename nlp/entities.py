@@ -87,7 +87,9 @@ def expand_abbreviations(text: str) -> str:
     """"UBND TP. Hà Nội" -> "Ủy ban nhân dân thành phố Hà Nội", for display and search."""
     out = text
     for abbr, full in sorted(_abbreviations().items(), key=lambda kv: -len(kv[0])):
-        out = re.sub(rf"(?<![\wĐđ]){re.escape(abbr)}(?![\wĐđ&])\s*", full + " ", out)
+        tail = "" if abbr.endswith(".") else r"(?![\wĐđ&])"  # "TP.Hà Nội" has no space after the dot
+        out = re.sub(rf"(?<![\wĐđ]){re.escape(abbr)}{tail}\s*", full + " ", out)
+    out = re.sub(r"\s+([,.;:)])", r"\1", out)
     return re.sub(r"\s+", " ", out).strip()
 
 
@@ -303,7 +305,8 @@ class EntityRecognizer:
                 prov = re.search(r"([" + UPPER + r"][\w]*(?:\s+[" + UPPER + r"][\w]*){0,3})\s*$", tail)
                 if prov and gazetteer().is_province(prov.group(1)):
                     province = gazetteer().candidates(prov.group(1), "province")[0].name
-            name = re.sub(r"\s*\([^()]*\)", "", span.text)  # the "(LĐTB&XH)" gloss is not part of the name
+            # the "(LĐTB&XH)" gloss is not part of the name, and "Sở TT&TT" is "Sở Thông tin và Truyền thông"
+            name = expand_abbreviations(re.sub(r"\s*\([^()]*\)", "", span.text))
             span._.unit = UnitRef(name=name, kind=kind, province=province)
             out.append(span)
         return out

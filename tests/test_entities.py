@@ -678,3 +678,22 @@ def test_shared_district_name_without_context_stays_unresolved():
         for s in covering:
             assert s._.unit is not None
             assert s._.unit.code is None, f"guessed {s._.unit.admin} without context"
+
+
+@pytest.mark.parametrize("short,full", [
+    ("UBND TP. Hà Nội", "Ủy ban nhân dân thành phố Hà Nội"),
+    ("HĐND TP.Hà Nội", "Hội đồng nhân dân thành phố Hà Nội"),
+    ("công tác CCHC, TTHC", "công tác cải cách hành chính, thủ tục hành chính"),
+    ("Sở LĐTB&XH", "Sở Lao động - Thương binh và Xã hội"),
+    ("Sở TT&TT", "Sở Thông tin và Truyền thông"),
+])
+def test_abbreviations_expand(short, full):
+    from nlp.entities import expand_abbreviations
+    assert expand_abbreviations(short) == full
+
+
+def test_department_names_are_expanded_on_the_unit():
+    doc = _nlp()("Tiêu đề\nGiám đốc Sở TT&TT Lê Bá Hùng cho biết Sở LĐTB&XH Hà Nội đã rà soát thủ tục hành chính.")
+    names = {s.text: s._.unit.name for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert names["Sở TT&TT"] == "Sở Thông tin và Truyền thông"
+    assert names["Sở LĐTB&XH Hà Nội"] == "Sở Lao động - Thương binh và Xã hội Hà Nội"
