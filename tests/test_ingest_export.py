@@ -159,3 +159,23 @@ def test_near_duplicates_are_linked_to_their_original(tmp_path, analyser):
     summary = ingest([src], conn, analyse, version, progress=False)
     dup = {r["id"]: r["duplicate_of"] for r in conn.execute("SELECT id, duplicate_of FROM documents")}
     assert dup == {"orig": None, "copy": "orig", "other": None} and summary.duplicates == 1
+
+
+def test_real_news_dump_sample(shared_corpus, tmp_path, analyser):
+    """The first 400 articles of the shared 2017 dump ingest without failure; reform articles are
+    analysed and everything else is skipped with a reason."""
+    import gzip
+    analyse, version = analyser
+    sample = tmp_path / "sample.jsonl"
+    with gzip.open(shared_corpus, "rt", encoding="utf-8") as src, open(sample, "w", encoding="utf-8") as out:
+        for i, line in enumerate(src):
+            if i == 400:
+                break
+            out.write(line)
+    conn = store.connect(tmp_path / "s.sqlite")
+    summary = ingest([sample], conn, analyse, version, progress=False)
+    assert summary.failed == 0 and summary.added + summary.skipped == 400
+    assert 0 < summary.added < 100
+    assert conn.execute("SELECT count(*) FROM documents WHERE status='skipped' AND skip_reason LIKE "
+                        "'not about administrative reform%'").fetchone()[0] == summary.skipped
+    assert conn.execute("SELECT count(*) FROM findings").fetchone()[0] > 0
