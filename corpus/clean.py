@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nlp.lexicons import regex_union
-from nlp.normalize import normalize_text
+from nlp.normalize import normalize_text, tidy_lines
 
 
 def is_boilerplate(line: str) -> bool:
@@ -19,4 +19,4 @@ def drop_boilerplate(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Normalise, then drop boilerplate lines; the result is what gets stored."""
-    return normalize_text(drop_boilerplate(normalize_text(text)))
+    return tidy_lines(drop_boilerplate(normalize_text(text)))

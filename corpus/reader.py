@@ -57,7 +57,7 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def decode(data: bytes, source: str) -> str:
+def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with BOM; anything else is refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
@@ -100,7 +100,7 @@ def read_text_file(path: Path) -> Item:
             return ReadError(str(path), f"file is {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit "
                                         "for single documents; split it or convert it to JSONL")
         data = path.read_bytes()
-        text = decode(data, str(path))
+        text = decode(data)
     except (OSError, ValueError) as exc:
         return ReadError(str(path), _describe(exc))
     if not text.strip():
@@ -154,7 +154,7 @@ def iter_jsonl(path: Path) -> Iterator[Item]:
 def _jsonl_record(raw: bytes, path: Path, lineno: int) -> Item:
     where = f"{path}:{lineno}"
     try:
-        obj = json.loads(decode(raw, where))
+        obj = json.loads(decode(raw))
     except (ValueError, UnicodeDecodeError) as exc:
         return ReadError(where, f"not valid JSON ({exc})")
     if not isinstance(obj, dict):

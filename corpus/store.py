@@ -12,7 +12,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -311,25 +311,3 @@ def _delete(conn: sqlite3.Connection, doc_id: str) -> None:
     conn.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM signatures WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-
-
-def delete_document(conn: sqlite3.Connection, doc_id: str) -> None:
-    conn.isolation_level = None
-    with transaction(conn):
-        _delete(conn, doc_id)
-
-
-def iter_findings(conn: sqlite3.Connection, kinds: Iterable[str] | None = None) -> Iterator[sqlite3.Row]:
-    sql = "SELECT * FROM findings"
-    args: tuple = ()
-    if kinds:
-        kinds = tuple(kinds)
-        sql += f" WHERE kind IN ({', '.join('?' * len(kinds))})"
-        args = kinds
-    yield from conn.execute(sql + " ORDER BY doc_id, start", args)
-
-
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
-    out = {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM documents GROUP BY status")}
-    out.update({f"findings:{r[0]}": r[1] for r in conn.execute("SELECT kind, count(*) FROM findings GROUP BY kind")})
-    return out

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.lexicons import lines, table
-from nlp.normalize import UPPER, fold
+from nlp.normalize import UPPER
 from nlp.segment import text_of
 from nlp.units import AdminUnit, Context, choose, gazetteer
 
@@ -103,7 +103,6 @@ class EntityRecognizer:
         self.matcher.add("UNIT_TYPED", [
             [{"LOWER": {"IN": types}}, {"TEXT": {"REGEX": rf"^(?:[{UPPER}0-9][^\s]*)(?:\s+[{UPPER}][^\s]*)*$"}, "OP": "+"}],
         ], greedy="LONGEST")
-        self.matcher.add("UNIT_BARE", [[{"LOWER": {"IN": types}}]])
         # Lexicon phrases are matched on the text, not on tokens: underthesea may
         # segment a phrase differently inside a sentence than on its own.
         self.index_re = _phrase_regex([p for _, p in table("nlp", "indices.tsv")], re.IGNORECASE)
@@ -550,10 +549,3 @@ def _loose(phrase: str) -> str:
 @Language.factory("parlens_entities")
 def create_entity_recognizer(nlp: Language, name: str) -> EntityRecognizer:
     return EntityRecognizer(nlp)
-
-
-def unit_key(ref: UnitRef | None) -> str:
-    """A grouping key for a unit: its code when territorial, else its folded name."""
-    if ref is None:
-        return ""
-    return ref.code or fold(ref.name)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from nlp.entities import GROUP, UnitRef
-from nlp.lexicons import table
-from nlp.segment import text_of
+from nlp.lexicons import labelled_patterns
+from nlp.segment import published_year, text_of
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -70,19 +69,16 @@ def parse_number(text: str) -> float | None:
         return None
 
 
-@lru_cache(maxsize=1)
-def _metric_cues() -> list[tuple[str, re.Pattern]]:
-    return [(m, re.compile(p, re.IGNORECASE)) for m, p in table("nlp", "figure_metrics.tsv")]
+def _metric_cues():
+    return labelled_patterns("nlp", "figure_metrics.tsv")
 
 
-@lru_cache(maxsize=1)
-def _role_cues() -> list[tuple[str, re.Pattern]]:
-    return [(r, re.compile(p, re.IGNORECASE)) for r, p in table("nlp", "figure_roles.tsv")]
+def _role_cues():
+    return labelled_patterns("nlp", "figure_roles.tsv")
 
 
-@lru_cache(maxsize=1)
-def _rank_cues() -> list[tuple[str, re.Pattern]]:
-    return [(d, re.compile(p, re.IGNORECASE)) for d, p in table("nlp", "rank_cues.tsv")]
+def _rank_cues():
+    return labelled_patterns("nlp", "rank_cues.tsv")
 
 
 # "progress" cues are verbs ("hoàn thành", "đạt ... kế hoạch") that frame any
@@ -300,10 +296,6 @@ def _year_for(text: str, fig: Figure, s0: int, index_year: int | None, doc: Doc)
         return published_year(doc) - 1 if published_year(doc) and fig.metric == "par_index" else None
     return published_year(doc)
 
-
-def published_year(doc: Doc) -> int | None:
-    published = doc.user_data.get("published")
-    return int(published[:4]) if published else None
 
 
 @Language.factory("parlens_figures")

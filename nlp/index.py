@@ -185,12 +185,6 @@ def load_vectors(conn: sqlite3.Connection, model: str | None = None) -> tuple[np
     return np.asarray(ids, dtype=np.int64), np.vstack(vecs)
 
 
-def index_signature(conn: sqlite3.Connection) -> tuple[int, int]:
-    """Changes whenever findings are added or replaced: a cache key for loaded indexes."""
-    row = conn.execute("SELECT count(*), coalesce(max(finding_id), 0) FROM embeddings").fetchone()
-    return int(row[0]), int(row[1])
-
-
 def build_index(conn: sqlite3.Connection, model: str | None = None, db_path: Path | None = None) -> VectorIndex:
     ids, vecs = load_vectors(conn, model)
     ann_path = Path(str(db_path) + ".ivf") if db_path else None

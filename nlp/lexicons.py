@@ -24,6 +24,12 @@ def table(package: str, name: str) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=None)
+def labelled_patterns(package: str, name: str) -> tuple[tuple[str, re.Pattern], ...]:
+    """(label, case-insensitive pattern) rows of a `label<TAB>regex` file, in file order."""
+    return tuple((label, re.compile(pattern, re.IGNORECASE)) for label, pattern in table(package, name))
+
+
+@lru_cache(maxsize=None)
 def regex_union(package: str, name: str, whole_line: bool = False) -> re.Pattern:
     """One case-insensitive pattern matching any regex line of the file."""
     parts = [f"(?:{p})" for p in lines(package, name)]

@@ -51,7 +51,11 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
-    text = fix_tone_marks(text)
+    return tidy_lines(fix_tone_marks(text))
+
+
+def tidy_lines(text: str) -> str:
+    """One space between words, no blank-line runs: the cheap half of normalize_text."""
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []
     for line in lines:

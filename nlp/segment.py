@@ -108,18 +108,6 @@ def _bounded(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _chunks(text: str) -> list[str]:
-    """Cut overlong text at spaces (or hard) into pieces underthesea handles quickly."""
-    out = []
-    while len(text) > MAX_CHUNK:
-        cut = text.rfind(" ", 0, MAX_CHUNK)
-        cut = cut if cut > MAX_CHUNK // 2 else MAX_CHUNK
-        out.append(text[:cut])
-        text = text[cut:]
-    out.append(text)
-    return out
-
-
 def _align(text: str, words: list[str], offset: int) -> list[tuple[int, int]] | None:
     spans = []
     cursor = 0
@@ -204,15 +192,12 @@ def _strip_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def segment_sentence(text: str, start: int, end: int) -> list[Token]:
-    """Words of one sentence with underthesea POS tags, offsets into `text`."""
+    """Words of one sentence (at most MAX_CHUNK long: see split_sentences) with underthesea POS
+    tags, offsets into `text`."""
     sentence = text[start:end]
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for piece in _chunks(sentence) if len(sentence) > MAX_CHUNK else [sentence]:
-        words = _word_tokenize(piece)
-        aligned = _align(piece, words, start + cursor)
-        spans.extend(aligned if aligned is not None else _fallback_words(piece, start + cursor))
-        cursor += len(piece)
+    spans = _align(sentence, _word_tokenize(sentence), start)
+    if spans is None:  # underthesea changed characters: fall back to plain word boundaries
+        spans = _fallback_words(sentence, start)
     protected = [(start + s, start + e) for s, e in protected_spans(sentence)]
     spans = _split_case_joins(text, _strip_spans(text, _merge_protected(spans, protected)))
     words = [text[s:e] for s, e in spans]
@@ -240,6 +225,12 @@ def text_of(doc: Doc) -> str:
     if text is None or len(text) != length:  # a Doc not made by our tokenizer
         text = doc.user_data["text"] = doc.text
     return text
+
+
+def published_year(doc: Doc) -> int | None:
+    """The year of the document's publication date, which ingest puts in `doc.user_data`."""
+    published = doc.user_data.get("published")
+    return int(published[:4]) if published else None
 
 
 class UndertheseaTokenizer:

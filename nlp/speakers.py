@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from nlp.entities import GROUP
-from nlp.lexicons import lines, table
+from nlp.lexicons import regex_union, table
+from nlp.statements import is_heading
 from nlp.segment import text_of
 
 MAX_LABEL = 160
@@ -60,38 +61,26 @@ def _verb_re() -> re.Pattern:
     return re.compile(rf"\s(?P<verb>{verbs})\s*(?:[,:]|rằng\b)", re.IGNORECASE)
 
 
-class _Intro:
-    """Match "WHO <speech verb>," by finding the verb first and looking back for WHO:
-    one linear scan instead of a backtracking search from every position."""
-
-    def __init__(self, m: re.Match, line: str):
-        self._m = m
-        cut = max(line.rfind(ch, 0, m.start()) for ch in ".;:?!")
-        self._who = (max(cut + 1, m.start() - 200), m.start())
-        while self._who[0] < self._who[1] and line[self._who[0]].isspace():
-            self._who = (self._who[0] + 1, self._who[1])
-
-    def start(self, group: str = "") -> int:
-        return self._who[0] if group == "who" else self._who[0]
-
-    def end(self, group: str = "") -> int:
-        return self._who[1] if group == "who" else self._m.end()
-
-    def groupdict(self) -> dict:
-        return {"verb": self._m.group("verb")}
-
-
-def _find_intro(line: str) -> _Intro | None:
+def _intros(line: str) -> list[tuple[int, int, str | None]]:
+    """Candidate speakers of a line as (who start, who end, speech verb): "WHO <verb>," found by
+    locating the verb and looking back for WHO (linear, no backtracking), and "Theo WHO, ..."."""
+    out = []
     m = _verb_re().search(line)
-    if m is None:
-        return None
-    intro = _Intro(m, line)
-    return intro if intro.end("who") - intro.start("who") >= 3 else None
+    if m is not None:
+        cut = max(line.rfind(ch, 0, m.start()) for ch in ".;:?!")
+        a = max(cut + 1, m.start() - 200)
+        while a < m.start() and line[a].isspace():
+            a += 1
+        if m.start() - a >= 3:
+            out.append((a, m.start(), m.group("verb")))
+    theo = _THEO.search(line)
+    if theo is not None:
+        out.append((theo.start("who"), theo.end("who"), None))
+    return out
 
 
-@lru_cache(maxsize=1)
 def _asking_roles() -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in lines("nlp", "asking_roles.tsv")), re.IGNORECASE)
+    return regex_union("nlp", "asking_roles.tsv")
 
 
 def _verb_stance(verb: str) -> str | None:
@@ -147,7 +136,7 @@ def find_turns(doc: Doc, session: bool) -> list[Turn]:
             turn.end = end
             turn.unit_ref = _territory(doc, turn.label_start, turn.label_end)
             turns.append(turn)
-        elif turns and _is_heading(line):
+        elif turns and is_heading(line):
             turns[-1].end = start  # a new section ends the current speaker's stretch
         elif turns and turns[-1].end == start - 1:
             turns[-1].end = end    # the same speaker goes on in the next paragraph
@@ -159,11 +148,6 @@ def find_turns(doc: Doc, session: bool) -> list[Turn]:
         elif t.stance == "answering" and last_question is not None:
             t.answers_turn = last_question
     return turns
-
-
-def _is_heading(line: str) -> bool:
-    line = line.strip()
-    return len(line) <= 120 and line[-1:] not in ".;:!?…" and len(line.split()) <= 20
 
 
 def _turn_label(doc: Doc, line: str, start: int) -> Turn | None:
@@ -180,18 +164,16 @@ def _turn_label(doc: Doc, line: str, start: int) -> Turn | None:
 
 
 def _reported(doc: Doc, line: str, start: int, session: bool) -> Turn | None:
-    for m in (_find_intro(line), _THEO.search(line)):
-        if not m or m.start("who") > 60:
+    for a, b, verb in _intros(line):
+        if a > 60:
             continue
-        who_a, who_b = start + m.start("who"), start + m.end("who")
+        who_a, who_b = start + a, start + b
         person, role, unit = _describe(doc, who_a, who_b)
         if person is None and role is None:
             continue
         stance = None
         if session:
-            verb = m.groupdict().get("verb")
-            stance = _verb_stance(verb) if verb else None
-            stance = stance or _role_stance(line[m.start("who"):m.end("who")])
+            stance = (_verb_stance(verb) if verb else None) or _role_stance(line[a:b])
         return Turn(start, start + len(line), person, role, unit, stance, label_start=who_a, label_end=who_b)
     return None
 

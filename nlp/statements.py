@@ -21,8 +21,8 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.lexicons import lines, table
-from nlp.segment import text_of
+from nlp.lexicons import labelled_patterns, regex_union
+from nlp.segment import published_year, text_of
 
 LABELS = ("weakness", "cause", "remedy", "none")
 MIN_CLAUSE_WORDS = 4
@@ -62,10 +62,9 @@ class Statement:
         from nlp.extract import _unit_fields
 
         c = self.clause
-        published = doc.user_data.get("published")
         return Finding(
             kind=self.kind, subtype=self.subtype, text=text_of(doc)[c.start:c.end], start=c.start, end=c.end,
-            year=int(published[:4]) if published else None,  # when the statement was made
+            year=published_year(doc),  # when the statement was made
             sent_start=c.sent_start, sent_end=c.sent_end, confidence=round(self.confidence, 4),
             **_unit_fields(self.unit, doc),
             speaker=self.speaker.get("name"), speaker_role=self.speaker.get("role"),
@@ -78,9 +77,8 @@ class Statement:
 
 # -- clause splitting -----------------------------------------------------------
 
-@lru_cache(maxsize=1)
 def _openers() -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in lines("nlp", "enumeration_openers.tsv")), re.IGNORECASE)
+    return regex_union("nlp", "enumeration_openers.tsv")
 
 
 _CONNECTOR = re.compile(r"\s*(?:như|gồm|bao gồm|là|sau)?\s*:?\s*$", re.IGNORECASE)
@@ -102,9 +100,7 @@ def split_clauses(doc: Doc) -> list[Clause]:
     text = text_of(doc)
     clauses: list[Clause] = []
     heading = ""
-    line_start = 0
-    sents = list(doc.sents)
-    for sent in sents:
+    for sent in doc.sents:
         s0, s1 = sent.start_char, sent.end_char
         stext = text[s0:s1].rstrip()
         s1 = s0 + len(stext)
@@ -175,9 +171,8 @@ def _words(doc: Doc, a: int, b: int) -> list:
     return [t for t in span if not t.is_space and not t.is_punct] if span is not None else []
 
 
-@lru_cache(maxsize=1)
 def _markers() -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in lines("nlp", "clause_markers.tsv")), re.IGNORECASE)
+    return regex_union("nlp", "clause_markers.tsv")
 
 
 MIN_SPLIT_SYLLABLES = 6
@@ -219,14 +214,12 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 # -- features -------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _cue_patterns() -> list[tuple[str, re.Pattern]]:
-    return [(c, re.compile(p, re.IGNORECASE)) for c, p in table("nlp", "statement_cues.tsv")]
+def _cue_patterns():
+    return labelled_patterns("nlp", "statement_cues.tsv")
 
 
-@lru_cache(maxsize=1)
-def _heading_patterns() -> list[tuple[str, re.Pattern]]:
-    return [(c, re.compile(p, re.IGNORECASE)) for c, p in table("nlp", "section_headings.tsv")]
+def _heading_patterns():
+    return labelled_patterns("nlp", "section_headings.tsv")
 
 
 def clause_features(words: list[str], tags: list[str], text: str, sentence: str, heading: str, intro: str,
@@ -501,7 +494,6 @@ def attribute_units(doc: Doc, statements: list[Statement]) -> None:
                 break
         while i < len(pending) and pending[i].clause.start < sent.end_char:
             st = pending[i]
-            c = st.clause
             st.unit, st.unit_source = _unit_for(doc, st, s_units, leader, topic)
             i += 1
         # only a territory or a department can be what a stretch of text is about;

@@ -80,7 +80,9 @@ class Gazetteer:
             p = units.setdefault(("province", prov_code), AdminUnit(
                 prov_code, prov, prov_short, "province", ptype, prov, prov_code, lat=plat, lon=plon))
             for kw in json.loads(prov_kw or "[]"):
-                aliases.setdefault(("province", kw), []).append(p) if p not in aliases.get(("province", kw), []) else None
+                bucket = aliases.setdefault(("province", kw), [])
+                if p not in bucket:
+                    bucket.append(p)
             if dist_code:
                 units.setdefault(("district", dist_code), AdminUnit(
                     dist_code, dist, dist_short, "district", dist_type, prov, prov_code, dist, dist_code, dlat, dlon))

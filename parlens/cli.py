@@ -91,12 +91,6 @@ def cmd_themes(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
-    from parlens.bench import main as bench_main
-
-    return bench_main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="parlens", description=(
         "Findings on Vietnamese administrative reform: units, figures, weaknesses, causes, remedies."))
@@ -150,9 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_themes)
 
-    s = sub.add_parser("bench", help="speed and memory benchmarks")
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_bench)
+    # listed for --help; main() hands `parlens bench ...` to parlens.bench before parsing
+    sub.add_parser("bench", help="speed and memory benchmarks (see `parlens bench --help`)", add_help=False)
     return p
 
 

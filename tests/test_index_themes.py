@@ -1,12 +1,11 @@
 """Hybrid search, incremental indexing, filters, themes and the notebook, with the real encoder."""
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT
 from corpus import store
 from corpus.ingest import ingest
 from nlp.index import Filters, VectorIndex, build_index, hybrid_search

@@ -1,6 +1,5 @@
 """Ingest into the store, idempotence, and the findings CSV contract."""
 import csv
-import io
 import json
 import sqlite3
 

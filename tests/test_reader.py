@@ -4,7 +4,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 
 from corpus.reader import MAX_FILE_BYTES, RawDocument, ReadError, iter_documents
 

@@ -1,5 +1,4 @@
 """Hostile input: fuzzing, crash safety and concurrent use. Each test here fails without its protection."""
-import gzip
 import json
 import os
 import signal

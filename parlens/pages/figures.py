@@ -1,6 +1,5 @@
 """Figures: every score, rate and rank, a unit's scores over the years, lowest and highest per year."""
 import altair as alt
-import pandas as pd
 import streamlit as st
 
 from parlens import appstate, views

@@ -69,7 +69,7 @@ with profile_tab:
             "year": st.column_config.NumberColumn("year", format="%d"),
             "text": st.column_config.TextColumn("text", width="large")}, key="unit_figures")
         fig_ids = prof["figures"]["finding_id"].tolist()
-        appstate.csv_download(lambda: appstate.findings_by_ids(db, fig_ids), f"parlens-unit-figures.csv",
+        appstate.csv_download(lambda: appstate.findings_by_ids(db, fig_ids), "parlens-unit-figures.csv",
                               key="dl_unit_figures")
 
     statement_cols = {"kind": st.column_config.TextColumn("kind", width="small"),
