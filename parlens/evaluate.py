@@ -58,7 +58,7 @@ def evaluate(gold_dir: Path, text_dir: Path, verbose: bool = False, keep_csv: Pa
         analyse, version = make_analyser(embed=embed)
         ingest(docs, conn, analyse, version, progress=False, triage=False)
         out = keep_csv or Path(tmp) / "findings.csv"
-        export_findings(conn, out, neutral=True)
+        export_findings(conn, out)  # the default export, exactly what a user scores
         with open(out, encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
         conn.close()
@@ -74,4 +74,7 @@ def evaluate(gold_dir: Path, text_dir: Path, verbose: bool = False, keep_csv: Pa
                      f"(tp={r['tp']} fp={r['fp']} fn={r['fn']})")
     lines.append(f"figure metric acc={res['figure_metric_accuracy']} year acc={res['figure_year_accuracy']} "
                  f"statement unit acc={res['statement_unit_accuracy']} docs={res['documents']}")
+    if res.get("statement_speaker_accuracy") is not None:
+        lines.append(f"statement speaker acc={res['statement_speaker_accuracy']} "
+                     f"stance acc={res['statement_stance_accuracy']}")
     return EvalResult(scores=res, report="\n".join(l for l in lines if l))
