@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
+import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -22,12 +24,28 @@ EXTRA_COLUMNS = (
     "subtype", "unit_type", "rank_position", "rank_total", "rank_direction", "speaker_role",
     "speaker_unit", "stance", "turn", "doc_type", "site", "sentence",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@")
+# C0 controls but tab and line breaks, DEL and C1 controls: never meaningful in a cell
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _lead(text: str) -> str:
+    """The first character a spreadsheet may act on: blanks, controls, zero-width and format
+    characters skipped (some importers trim them), full-width forms folded (NFKC)."""
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            continue
+        return unicodedata.normalize("NFKC", ch)[:1]
+    return ""
 
 
 def neutralise(value: object) -> object:
-    """Prefix a quote to strings a spreadsheet would evaluate; numbers pass."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Strip control characters from text, and prefix a quote to text a spreadsheet would
+    evaluate as a formula; numbers pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROLS.sub("", value)
+    if _lead(value) in _FORMULA_START or value.startswith(("\t", "\r")):
         return "'" + value
     return value
 
@@ -72,15 +90,15 @@ def query_findings(conn: sqlite3.Connection, kind: str | None = None, unit: str 
         "f.sent_end - f.sent_start) AS sentence FROM findings f JOIN documents d ON d.id = f.doc_id"
     )
     where, args = [], []
-    if kind:
-        kinds = [k.strip() for k in kind.split(",") if k.strip()]
-        if "problem" in kinds:
-            kinds += ["weakness", "cause"]
+    from corpus.store import expand_kinds, like_pattern
+
+    kinds = expand_kinds(kind)
+    if kinds:
         where.append(f"f.kind IN ({', '.join('?' * len(kinds))})")
         args += kinds
     if unit:
-        where.append("(f.unit LIKE ? OR f.unit_code = ? OR f.province LIKE ?)")
-        args += [f"%{unit}%", unit, f"%{unit}%"]
+        where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_code = ? OR f.province LIKE ? ESCAPE '\\')")
+        args += [like_pattern(unit), unit, like_pattern(unit)]
     if year is not None:
         where.append("f.year = ?")
         args.append(int(year))

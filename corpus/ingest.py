@@ -7,6 +7,7 @@ about language. With a process pool, analysis runs in worker processes
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections import Counter, deque
 from concurrent.futures import Executor, Future
@@ -19,14 +20,18 @@ from tqdm import tqdm
 from corpus import store
 from corpus.clean import clean_text
 from corpus.metadata import extract_metadata
-from corpus.reader import RawDocument, ReadError, iter_documents
+from corpus.reader import RawDocument, ReadError, iter_documents, printable
 from corpus.triage import judge
 
 AnalyseFn = Callable[[list[store.DocumentRecord]], list[store.Analysis]]
 
 
+MAX_LISTED = 200  # errors and warnings kept for the report; the rest are counted
+
+
 @dataclass
 class IngestSummary:
+    """Counts of what happened; `added + replaced + skipped` documents were written."""
     added: int = 0
     replaced: int = 0
     unchanged: int = 0
@@ -34,17 +39,47 @@ class IngestSummary:
     failed: int = 0
     duplicates: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unlisted: int = 0
     findings: Counter = field(default_factory=Counter)
+
+    def fail(self, message: str, count: int = 1) -> None:
+        self.failed += count
+        self._note(self.errors, message)
+
+    def warn(self, message: str) -> None:
+        self._note(self.warnings, message)
+
+    def _note(self, into: list[str], message: str) -> None:
+        if len(self.errors) + len(self.warnings) < MAX_LISTED:
+            into.append(message)
+        else:
+            self.unlisted += 1
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every input was stored (or unchanged), 1 when any failed."""
+        return 1 if self.failed else 0
 
     def describe(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.findings.items())) or "none"
+        more = f" ({self.unlisted} more messages not listed)" if self.unlisted else ""
         return (f"documents: {self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
                 f"{self.skipped} skipped as not relevant, {self.failed} failed, {self.duplicates} near-duplicates "
-                f"linked; findings: {kinds}")
+                f"linked; findings: {kinds}{more}")
 
 
 def content_hash(text: str, title: str, version: str) -> str:
     return hashlib.sha256(f"{version}\x00{title}\x00{text}".encode("utf-8")).hexdigest()
+
+
+def origin_of(source: str | None, id_from_path: bool) -> str | None:
+    """Where a document comes from: the resolved file (for JSONL, the file without its line number)."""
+    if not source:
+        return None
+    if not id_from_path:
+        source = source.rsplit(":", 1)[0] if source.rsplit(":", 1)[-1].isdigit() else source
+    return os.path.realpath(source)
 
 
 def prepare(raw: RawDocument, version: str) -> store.DocumentRecord:
@@ -53,9 +88,14 @@ def prepare(raw: RawDocument, version: str) -> store.DocumentRecord:
     meta = extract_metadata(text, title=raw.title, url=raw.url, published=raw.published, raw_text=raw.text)
     return store.DocumentRecord(
         id=raw.doc_id, text=text, title=meta.title, published=meta.published, site=meta.site,
-        doc_type=meta.doc_type, source=raw.source, url=raw.url,
-        content_hash=content_hash(text, meta.title, version),
+        doc_type=meta.doc_type, source=origin_of(raw.source, True) if raw.id_from_path else raw.source,
+        url=raw.url, content_hash=content_hash(text, meta.title, version),
     )
+
+
+def _path_id(doc_id: str, origin: str) -> str:
+    """A file-name id made unique by a short hash of the file's resolved path."""
+    return f"{doc_id}~{hashlib.sha256(origin.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -151,30 +191,52 @@ def _collect(analyse: AnalyseFn, items, fut: Future, summary: IngestSummary) -> 
 def _changed(items: Iterable[RawDocument | ReadError], conn: sqlite3.Connection, version: str,
              summary: IngestSummary, bar: tqdm, on_document, triage: bool
              ) -> Iterator[tuple[store.DocumentRecord, bool]]:
-    """Documents whose content differs from what is stored, with whether they existed."""
-    seen: set[str] = set()
+    """Documents whose content differs from what is stored, with whether they existed.
+
+    A document never silently replaces a different one: a file-name id already
+    held by another file's different text gets a suffix; a data-given id seen
+    twice in one run keeps its first document; replacing a stored document by a
+    different text from another source is reported.
+    """
+    seen: dict[str, str | None] = {}   # id -> origin, this run
     for item in items:
         if isinstance(item, ReadError):
-            summary.failed += 1
-            summary.errors.append(str(item))
-            if on_document:
-                on_document(item.source, "failed")
+            if item.count:
+                summary.fail(str(item), item.count)
+                if on_document:
+                    on_document(item.source, "failed")
+            else:
+                summary.warn(str(item))
             continue
         try:
             doc = prepare(item, version)
         except Exception as exc:
-            summary.failed += 1
-            summary.errors.append(f"{item.source}: could not clean the text ({exc})")
+            summary.fail(f"{printable(item.source)}: could not clean the text ({exc})")
             continue
         if not doc.text.strip():
-            summary.failed += 1
-            summary.errors.append(f"{item.source}: nothing left after removing page boilerplate")
+            summary.fail(f"{printable(item.source)}: nothing left after removing page boilerplate")
             continue
-        if doc.id in seen:
-            summary.errors.append(f"{item.source}: id {doc.id!r} appears twice in this run; the later one wins")
-        seen.add(doc.id)
-        old = store.content_hash_of(conn, doc.id)
-        if old == doc.content_hash:
+        origin = origin_of(item.source, item.id_from_path)
+        stored = store.document_identity(conn, doc.id)
+        if item.id_from_path:
+            taken_here = doc.id in seen and seen[doc.id] != origin
+            taken_before = (stored is not None and origin_of(stored.source, True) not in (None, origin)
+                            and stored.text != doc.text)
+            if taken_here or taken_before:
+                new_id = _path_id(doc.id, origin)
+                summary.warn(f"{printable(item.source)}: id {printable(doc.id)!r} is already used by another "
+                             f"document; stored as {printable(new_id)!r}")
+                doc.id = new_id
+                stored = store.document_identity(conn, doc.id)
+        elif doc.id in seen:
+            summary.fail(f"{printable(item.source)}: id {printable(doc.id)!r} was already read in this run; "
+                         "this copy is not stored")
+            continue
+        elif stored is not None and stored.text != doc.text and origin_of(stored.source, False) not in (None, origin):
+            summary.warn(f"{printable(item.source)}: replaces the stored document {printable(doc.id)!r} "
+                         f"from {printable(stored.source or '?')} with a different text")
+        seen[doc.id] = origin
+        if stored is not None and stored.content_hash == doc.content_hash:
             summary.unchanged += 1
             bar.update()
             continue
@@ -182,14 +244,13 @@ def _changed(items: Iterable[RawDocument | ReadError], conn: sqlite3.Connection,
             verdict = judge(doc.title, doc.text)
             if not verdict.relevant:
                 doc.status, doc.skip_reason = "skipped", verdict.reason
-        yield doc, old is not None
+        yield doc, stored is not None
 
 
 def _analyse_alone(analyse: AnalyseFn, doc: store.DocumentRecord, summary: IngestSummary) -> store.Analysis | None:
     try:
         return analyse([doc])[0]
     except Exception as exc:
-        summary.failed += 1
         where = f"{doc.source} (id {doc.id})" if doc.source else doc.id
-        summary.errors.append(f"{where}: analysis failed ({exc.__class__.__name__}: {exc})")
+        summary.fail(f"{printable(where)}: analysis failed ({exc.__class__.__name__}: {exc})")
         return None

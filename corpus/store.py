@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ENV_DB = "PARLENS_DB"
 
 _SCHEMA = """
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS documents (
     status TEXT NOT NULL DEFAULT 'processed',   -- processed | skipped
     skip_reason TEXT,
     duplicate_of TEXT,
-    ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
+    ingested_at TEXT NOT NULL DEFAULT (datetime('now')),
+    notes TEXT                                  -- v3: why the analysis was bounded (cut text, capped figures)
 );
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -119,6 +120,31 @@ CREATE TABLE IF NOT EXISTS theme_members (       -- v2: remembered so ids follow
 """
 
 
+FINDING_KINDS = ("figure", "weakness", "cause", "remedy")
+KIND_ALIASES = {"problem": ("weakness", "cause")}
+
+
+def expand_kinds(kind: str | None) -> list[str]:
+    """Kinds named in a comma list ("problem" = weakness + cause); unknown names are refused."""
+    if not kind:
+        return []
+    out: list[str] = []
+    for name in (k.strip().lower() for k in kind.split(",") if k.strip()):
+        if name in KIND_ALIASES:
+            out += KIND_ALIASES[name]
+        elif name in FINDING_KINDS:
+            out.append(name)
+        else:
+            raise ValueError(f"unknown kind {name!r}: use {', '.join(FINDING_KINDS + tuple(KIND_ALIASES))}")
+    return list(dict.fromkeys(out))
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 class StoreError(Exception):
     """The database cannot be opened or has an unknown layout."""
 
@@ -189,6 +215,7 @@ class Analysis:
     embeddings: np.ndarray | None = None  # one row per finding, or None
     model: str | None = None
     signature: bytes | None = None        # MinHash of the text, for near-duplicate detection
+    notes: list[str] = field(default_factory=list)  # why the analysis was bounded
 
 
 def default_db_path() -> Path:
@@ -201,16 +228,28 @@ def default_db_path() -> Path:
     return Path(user_data_dir("parlens")) / "parlens.sqlite"
 
 
-def connect(path: Path | str | None = None, readonly: bool = False) -> sqlite3.Connection:
-    """Open (creating if needed) a store and bring its schema up to date."""
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def connect(path: Path | str | None = None, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """Open a store (creating it when `create` and not `readonly`) and bring its schema up to date.
+
+    Nothing is written before the file is known to be a ParLens store (or new):
+    a foreign SQLite file, a directory, a damaged file or one on read-only media
+    gives one StoreError line instead.
+    """
     path = Path(path) if path else default_db_path()
-    if readonly:
-        if not path.exists():
-            raise StoreError(f"{path}: no store here yet; run `parlens ingest` first")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    new = _check_file(path, must_exist=readonly or not create)
+    if not new:
+        _inspect(path)
+    try:
+        if readonly:
+            conn = _open_readonly(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc})") from None
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA foreign_keys=ON")
@@ -218,36 +257,117 @@ def connect(path: Path | str | None = None, readonly: bool = False) -> sqlite3.C
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             _migrate(conn, path)
-        else:
-            _check_version(conn, path)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "readonly" in str(exc) or "read-only" in str(exc) or "unable to open" in str(exc):
+            raise StoreError(f"{path}: cannot write to the store ({exc}); put it on a writable disk "
+                             "or use a read-only command (export, search)") from None
+        raise StoreError(f"{path}: not a ParLens store or damaged ({exc})") from None
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"{path}: not a ParLens store or damaged ({exc})") from None
     return conn
 
 
-def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+def _check_file(path: Path, must_exist: bool) -> bool:
+    """Whether the store is new (absent or an empty file); errors for paths that cannot be a store."""
+    if path.is_dir():
+        raise StoreError(f"{path}: is a directory; give a store file name, e.g. {path / 'parlens.sqlite'}")
+    if not path.exists():
+        if must_exist:
+            raise StoreError(f"{path}: no store here yet; run `parlens ingest` first (or check --db)")
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store ({exc.strerror or exc})") from None
+    if not head:
+        if must_exist:
+            raise StoreError(f"{path}: empty file, not a ParLens store yet; run `parlens ingest` first")
+        return True
+    if head != SQLITE_MAGIC:
+        raise StoreError(f"{path}: not an SQLite file, so not a ParLens store; check --db")
+    return False
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError:
+        # a WAL store on read-only media cannot create its -shm file: read it as immutable
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def _inspect(path: Path) -> None:
+    """Refuse, without writing, a file that is not a ParLens store of a version this code reads."""
+    try:
+        conn = _open_readonly(path)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                return
+            if "meta" not in tables or "documents" not in tables:
+                raise StoreError(f"{path}: an SQLite database of another program (no ParLens tables); "
+                                 "refusing to write to it; choose another --db")
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a ParLens store or damaged ({exc})") from None
+    if row is None:
+        raise StoreError(f"{path}: has no ParLens schema version; refusing to write to it; choose another --db")
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        raise StoreError(f"{path}: damaged store (schema version {row[0]!r} is not a number)") from None
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: store schema v{version} is newer than this ParLens (v{SCHEMA_VERSION}); "
+                         "upgrade ParLens")
+    if version < 1:
+        raise StoreError(f"{path}: damaged store (schema version {version})")
+
+
+def _version(conn: sqlite3.Connection) -> int:
     try:
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     except sqlite3.OperationalError:
         return 0
-    version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"{path}: store schema v{version} is newer than this ParLens (v{SCHEMA_VERSION}); upgrade ParLens")
-    return version
+    return int(row[0]) if row else 0
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    version = _check_version(conn, path)
+    version = _version(conn)
     if version == SCHEMA_VERSION:
         return
-    with conn:
-        conn.executescript(_SCHEMA)
+    with transaction(conn):
+        for statement in _statements(_SCHEMA):
+            conn.execute(statement)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+        if "notes" not in columns:    # v3: why a document's analysis was bounded
+            conn.execute("ALTER TABLE documents ADD COLUMN notes TEXT")
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('application', 'parlens')")
+
+
+def _statements(script: str) -> list[str]:
+    """Split the schema into statements (triggers keep their inner semicolons)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s]
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """An explicit write transaction; the connection's own mode is left as it was."""
+    if conn.in_transaction:
+        conn.commit()
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -258,18 +378,27 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def content_hash_of(conn: sqlite3.Connection, doc_id: str) -> str | None:
-    row = conn.execute("SELECT content_hash FROM documents WHERE id=?", (doc_id,)).fetchone()
-    return row[0] if row else None
+@dataclass(frozen=True)
+class StoredIdentity:
+    """What tells one stored document from another: its content hash, source and text."""
+    content_hash: str
+    source: str | None
+    text: str
+
+
+def document_identity(conn: sqlite3.Connection, doc_id: str) -> StoredIdentity | None:
+    row = conn.execute("SELECT content_hash, source, text FROM documents WHERE id=?", (doc_id,)).fetchone()
+    return StoredIdentity(row[0], row[1], row[2]) if row else None
+
 
 
 def save_document(conn: sqlite3.Connection, doc: DocumentRecord, analysis: Analysis | None = None) -> None:
     """Replace a document and all it derives, atomically."""
     analysis = analysis or Analysis()
-    conn.isolation_level = None
     with transaction(conn):
         _delete(conn, doc.id)
         cols = asdict(doc)
+        cols["notes"] = "; ".join(analysis.notes) or None
         conn.execute(
             f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             tuple(cols.values()),

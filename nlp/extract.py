@@ -25,6 +25,7 @@ from nlp.segment import text_of
 # Bumped by hand when extraction logic changes; data files are hashed in.
 EXTRACTOR_VERSION = "1"
 MAX_CHARS = 200_000  # longer texts are cut: bounded time per document
+MAX_FIGURES = 300    # a data table is not an article: figures beyond this are dropped, with a note
 
 
 @lru_cache(maxsize=1)
@@ -96,8 +97,13 @@ def entities_of(doc: Doc) -> list[Entity]:
 
 def doc_to_analysis(doc: Doc) -> Analysis:
     findings: list[Finding] = []
+    notes: list[str] = []
     for fig in doc._.figures or []:
         findings += figure_findings(doc, fig)
+    if len(findings) > MAX_FIGURES:
+        notes.append(f"{len(findings)} figures found; only the first {MAX_FIGURES} are kept "
+                     "(the text looks like a data table)")
+        findings = findings[:MAX_FIGURES]
     statements = getattr(doc._, "statements", None) if Doc.has_extension("statements") else None
     for st in statements or []:
         findings.append(st.to_finding(doc))
@@ -106,6 +112,7 @@ def doc_to_analysis(doc: Doc) -> Analysis:
         sentences=[(s.start_char, s.end_char) for s in doc.sents] if len(doc) else [],
         entities=entities_of(doc),
         findings=findings,
+        notes=notes,
     )
 
 
@@ -162,8 +169,11 @@ class Analyser:
 
     def _analyse(self, docs: list[DocumentRecord]) -> list[Analysis]:
         out = []
-        for doc in self.nlp.pipe(self._make_docs(docs), batch_size=self.batch_size):
+        for record, doc in zip(docs, self.nlp.pipe(self._make_docs(docs), batch_size=self.batch_size)):
             analysis = doc_to_analysis(doc)
+            if len(record.text) > MAX_CHARS:
+                analysis.notes.insert(0, f"text of {len(record.text):,} characters; only the first "
+                                         f"{MAX_CHARS:,} were analysed")
             if self.embed is not None and analysis.findings:
                 analysis.embeddings = self.embed([f.text for f in analysis.findings])
                 analysis.model = self.model_name

@@ -37,18 +37,18 @@ class Filters:
 
     def sql(self) -> tuple[str, list]:
         where, args = [], []
-        if self.kind:
-            kinds = [k.strip() for k in self.kind.split(",") if k.strip()]
-            if "problem" in kinds:
-                kinds += ["weakness", "cause"]
+        from corpus.store import expand_kinds, like_pattern
+
+        kinds = expand_kinds(self.kind)
+        if kinds:
             where.append(f"f.kind IN ({','.join('?' * len(kinds))})")
             args += kinds
         if self.unit:
-            where.append("(f.unit LIKE ? OR f.unit_code = ?)")
-            args += [f"%{self.unit}%", self.unit]
+            where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_code = ?)")
+            args += [like_pattern(self.unit), self.unit]
         if self.province:
-            where.append("f.province LIKE ?")
-            args.append(f"%{self.province}%")
+            where.append("f.province LIKE ? ESCAPE '\\'")
+            args.append(like_pattern(self.province))
         # a finding without a year of its own takes its document's publication year
         year = "coalesce(f.year, CAST(substr(d.published, 1, 4) AS INTEGER))"
         if self.year is not None:
@@ -229,6 +229,8 @@ def keyword_search(conn: sqlite3.Connection, query: str, allowed_sql: tuple[str,
 def hybrid_search(conn: sqlite3.Connection, index: VectorIndex | None, query_vector: np.ndarray | None,
                   query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
     """Reciprocal-rank fusion of dense and keyword rankings, after filtering."""
+    if limit < 1:
+        raise ValueError(f"limit must be 1 or more, not {limit}")
     filters = filters or Filters()
     where, args = filters.sql()
     allowed_ids = [r[0] for r in conn.execute(

@@ -340,9 +340,9 @@ def ensure_store(db: Path) -> None:
             state = store_state(db)
             if not state["documents"]:
                 st.error("Không dựng được kho dữ liệu · Could not build the store from the bundled corpus: "
-                         + (summary.describe()))
+                         + views.md(summary.describe()))
                 for err in summary.errors[:20]:
-                    st.caption(err)
+                    st.caption(views.md(err))
                 st.stop()
         if state["findings"] > state["embedded"]:
             box = st.empty()

@@ -195,6 +195,19 @@ def stage_ingest(corpus: Path, workers: int, limit: int) -> dict:
             "peak_rss_mb": max(_peak_rss_mb(), workers_rss)}
 
 
+def stage_reader_fuzz(examples: int) -> dict:
+    """The reader fuzz tests (random bytes, gzip members, JSON) at `examples` each: no crash, no hang."""
+    t0 = time.perf_counter()
+    env = dict(os.environ, PARLENS_READER_FUZZ=str(examples))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_hostile_input.py", "-k", "fuzz"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=3600)
+    last = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+    return {"examples_per_property": examples, "properties": 3, "passed": proc.returncode == 0,
+            "summary": last, "seconds": time.perf_counter() - t0,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
 def stage_first_paint() -> dict:
     from parlens.browser import measure_app_first_paint
     return {"warm_first_paint_s": measure_app_first_paint(), "peak_rss_mb": _peak_rss_mb()}
@@ -209,13 +222,14 @@ STAGES = {
     "ingest-1": lambda a: stage_ingest(Path(a.corpus), 1, a.ingest_limit),
     "ingest-2": lambda a: stage_ingest(Path(a.corpus), 2, a.ingest_limit),
     "first-paint": lambda a: stage_first_paint(),
+    "reader-fuzz": lambda a: stage_reader_fuzz(a.fuzz_examples),
 }
 
 
 def _run_stage(name: str, args) -> dict:
     cmd = [sys.executable, "-m", "parlens.bench", "--stage", name, "--corpus", str(args.corpus),
            "--articles", str(args.articles), "--sentences", str(args.sentences),
-           "--ingest-limit", str(args.ingest_limit)]
+           "--ingest-limit", str(args.ingest_limit), "--fuzz-examples", str(args.fuzz_examples)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]}
@@ -287,6 +301,11 @@ def _report(results: dict, args) -> str:
             f"{fmt(i1['seconds'])} s, {fmt(i1['articles_per_s'])} articles/s")
         row("ingest, 2 workers", f"{fmt(i2['seconds'])} s, {fmt(i2['articles_per_s'])} articles/s")
         row("2 workers / 1 worker", fmt(i2["articles_per_s"] / i1["articles_per_s"], 2))
+    z = r.get("reader-fuzz", {})
+    if "summary" in z:
+        row(f"reader fuzz: {z['properties']} properties × {z['examples_per_property']:,} examples "
+            "(random bytes, gzip members, JSON)", f"{z['summary']} in {fmt(z['seconds'])} s",
+            "no crash, no hang, bounded memory")
     f = r.get("first-paint", {})
     if "warm_first_paint_s" in f:
         row("explorer warm first paint", f"{fmt(f['warm_first_paint_s'], 2)} s")
@@ -304,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--articles", type=int, default=500, help="relevant articles for the extraction stage")
     p.add_argument("--sentences", type=int, default=500, help="sentences for the embedding stage")
     p.add_argument("--ingest-limit", type=int, default=4000, help="articles for the ingest stages (0 = all)")
+    p.add_argument("--fuzz-examples", type=int, default=2000, help="examples per reader fuzz property")
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = p.parse_args(argv)
     args.raw = argv

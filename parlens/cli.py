@@ -1,9 +1,15 @@
-"""The `parlens` command line."""
+"""The `parlens` command line.
+
+Exit status: 0 when everything asked for was done (every input stored or
+unchanged), 1 when some inputs failed (the rest are stored), 2 for a usage
+error or a store that cannot be opened, 130 when interrupted.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from corpus import store
@@ -15,6 +21,25 @@ class CliError(Exception):
 
 def _db(args) -> Path:
     return Path(args.db) if args.db else store.default_db_path()
+
+
+def _kind(text: str) -> str:
+    """argparse type for --kind: every name must be a known kind (usage error otherwise)."""
+    try:
+        store.expand_kinds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def cmd_ingest(args) -> int:
@@ -32,21 +57,24 @@ def cmd_ingest(args) -> int:
         summary = ingest([Path(p) for p in args.paths], conn, analyse, version, progress=not args.quiet,
                          batch_size=args.batch_size, triage=not args.all, pool=pool)
     finally:
+        conn.close()
         if pool is not None:
             pool.shutdown()
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for err in summary.errors:
         print(f"error: {err}", file=sys.stderr)
     print(summary.describe())
     print(f"store: {_db(args)}")
-    return 0 if summary.failed == 0 or summary.added + summary.replaced + summary.unchanged else 1
+    return summary.exit_code
 
 
 def cmd_export(args) -> int:
     from corpus.export import export_findings
 
-    conn = store.connect(_db(args), readonly=True)
-    n = export_findings(conn, Path(args.csv), kind=args.kind, unit=args.unit, year=args.year,
-                        neutral=args.with_neutral)
+    with closing(store.connect(_db(args), readonly=True)) as conn:
+        n = export_findings(conn, Path(args.csv), kind=args.kind, unit=args.unit, year=args.year,
+                            neutral=args.with_neutral)
     print(f"wrote {n} findings to {args.csv}")
     return 0
 
@@ -100,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="read documents (.txt, .html, .jsonl[.gz], folders) into the store")
     s.add_argument("paths", nargs="+")
     s.add_argument("--db", default=argparse.SUPPRESS)
-    s.add_argument("--workers", type=int, default=1, help="processes for analysis (default 1)")
-    s.add_argument("--batch-size", type=int, default=16)
+    s.add_argument("--workers", type=_positive, default=1, help="processes for analysis (default 1)")
+    s.add_argument("--batch-size", type=_positive, default=16)
     s.add_argument("--no-embed", action="store_true", help="skip embeddings (computed later, when first needed)")
     s.add_argument("--all", action="store_true", help="analyse every document, not only those about reform")
     s.add_argument("--model", help="sentence-transformers model name or path for embeddings")
@@ -111,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="write the findings CSV")
     s.add_argument("--db", default=argparse.SUPPRESS)
     s.add_argument("--csv", required=True)
-    s.add_argument("--kind", help="figure, weakness, cause, remedy or problem (comma-separated)")
+    s.add_argument("--kind", type=_kind, help="figure, weakness, cause, remedy or problem (comma-separated)")
     s.add_argument("--unit", help="unit name (substring), code or province")
     s.add_argument("--year", type=int)
     s.add_argument("--with-neutral", action="store_true",
@@ -128,10 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("search", help="semantic + keyword search over findings")
     s.add_argument("query")
     s.add_argument("--db", default=argparse.SUPPRESS)
-    s.add_argument("--kind")
+    s.add_argument("--kind", type=_kind)
     s.add_argument("--unit")
     s.add_argument("--year", type=int)
-    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--limit", type=_positive, default=10)
     s.add_argument("--model", help="sentence-transformers model name or path")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)

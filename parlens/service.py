@@ -76,7 +76,7 @@ def search(db: Path, query: str, kind: str | None = None, unit: str | None = Non
            year_to: int | None = None, doc_type: str | None = None, doc_id: str | None = None):
     from nlp.index import Filters, build_index, hybrid_search
 
-    conn = store.connect(db)
+    conn = store.connect(db, create=False)  # a mistyped --db is an error, not a new empty store
     ensure_embeddings(conn, model)
     enc = encoder(model)
     index = build_index(conn, enc.name, db_path=Path(db))
@@ -89,6 +89,6 @@ def search(db: Path, query: str, kind: str | None = None, unit: str | None = Non
 def themes_table(db: Path, kind: str = "weakness", model: str | None = None):
     from nlp.themes import find_themes
 
-    conn = store.connect(db)
+    conn = store.connect(db, create=False)  # a mistyped --db is an error, not a new empty store
     ensure_embeddings(conn, model)
     return find_themes(conn, kind).themes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -17,6 +18,25 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, query_findings
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www|xmpp)(?=[:.])|(@)")
+
+
+def md(text: object) -> str:
+    """Document-derived text made inert for Streamlit Markdown (titles, units, URLs, quotes):
+    every Markdown, HTML, math, emoji/icon and autolink trigger is backslash-escaped, and line
+    breaks become spaces, so a document can supply neither a link, an image nor a heading."""
+    if text is None:
+        return ""
+    flat = " ".join(str(text).split())
+    # GFM turns bare "http://", "www." and "a@b.c" into links even when escaped: an invisible
+    # word joiner after the trigger leaves the text as it reads but no longer a link
+    flat = _AUTOLINK.sub("\\1\u2060", flat)
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
 
 # --------------------------------------------------------------------------
 # Labels: Vietnamese first, English where a researcher expects it

@@ -5,8 +5,10 @@ the extractor version are unchanged) and copied for each test that writes to it.
 """
 from __future__ import annotations
 
+
 import io
 import os
+import re
 import shutil
 from contextlib import closing
 from pathlib import Path
@@ -24,6 +26,11 @@ CONTRACT = ["doc_id", "title", "published", "kind", "unit", "unit_code", "provin
 # --------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------
+
+
+def plain(markdown: str) -> str:
+    """What a reader sees of escaped Markdown: backslash escapes and invisible word joiners removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 @pytest.fixture(scope="session")
@@ -255,7 +262,7 @@ def test_unit_profile_shows_its_figures(ro_app):
     at = start("units")
     at.selectbox(key="unit_key").set_value(f"{unit_type}:{code}").run()
     assert not at.exception
-    assert any(name == s.value for s in at.subheader)
+    assert any(name == plain(s.value) for s in at.subheader)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Số liệu · Figures"] == str(n)
     figures = at.dataframe[0].value
@@ -324,10 +331,10 @@ def test_upload_adds_a_document_and_reports_bad_files(rw_db):
     at.run()
     at.button(key="add_files").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("bai-moi.txt" in s.value for s in at.success)
-    errors = " ".join(e.value for e in at.error)
+    assert any("bai-moi.txt" in plain(s.value) for s in at.success)
+    errors = " ".join(plain(e.value) for e in at.error)
     assert "bao-cao.pdf" in errors and "qua-lon.txt" in errors
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(plain(c.value) for c in at.caption)
     assert "unsupported file type" in captions and "20 MB" in captions
     assert store_rows(rw_db, "SELECT count(*) FROM documents")[0][0] == before + 1
     assert store_rows(rw_db, "SELECT count(*) FROM findings WHERE doc_id = 'bai-moi'")[0][0] > 0
@@ -394,3 +401,54 @@ def test_theme_trend_is_a_share_of_each_years_documents():
     assert dict(zip(raw["year"], raw["value"])) == {2020: 1, 2021: 1}
     units = views.theme_units(theme)
     assert list(units["unit"]) == ["huyện A", "huyện B"] and list(units["statements"]) == [2, 1]
+
+
+# --------------------------------------------------------------------------
+# Hostile documents: Markdown from a document is shown as text, never rendered
+# --------------------------------------------------------------------------
+
+HOSTILE_URL = "https://evil.example/beacon.png"
+HOSTILE_TITLE = f"[Bấm vào đây](https://evil.example/) ![beacon]({HOSTILE_URL}) **Sở Nội vụ**"
+HOSTILE_TEXT = (f"# Tiêu đề giả\nSở Nội vụ ![beacon]({HOSTILE_URL}) cho biết công tác cải cách hành chính "
+                "[còn chậm](https://evil.example/link), cán bộ còn gây phiền hà :red[cho người dân]. "
+                "Chỉ số cải cách hành chính năm 2016 của tỉnh Quảng Bình đạt 72,5%.")
+
+
+def add_hostile_document(db: Path) -> str:
+    import json
+
+    from corpus import store
+    from corpus.ingest import ingest
+    from nlp.extract import Analyser, version
+
+    src = db.parent / "hostile.jsonl"
+    src.write_text(json.dumps({"id": "hostile", "title": HOSTILE_TITLE, "url": HOSTILE_URL, "text": HOSTILE_TEXT},
+                              ensure_ascii=False), encoding="utf-8")
+    with closing(store.connect(db)) as conn:
+        summary = ingest([src], conn, Analyser(), version(), progress=False, triage=False)
+    assert summary.added == 1, summary.describe()
+    return "hostile"
+
+
+MARKDOWN_ELEMENTS = ("title", "subheader", "caption", "info", "warning", "error", "success", "markdown")
+LIVE_MARKDOWN = re.compile(r"(?<!\\)\]\(|(?<!\\)!\[|(?<!\\)\*\*Sở|(?<!\\):red\[|^#\s|(?<!\\)https?:")
+
+
+def rendered_markdown(at) -> list[str]:
+    return [el.value for name in MARKDOWN_ELEMENTS for el in getattr(at, name) if isinstance(el.value, str)]
+
+
+def test_hostile_markdown_is_shown_as_text(rw_db):
+    doc_id = add_hostile_document(rw_db)
+    at = start("documents", doc=doc_id)
+    shown = rendered_markdown(at)
+    assert any("Bấm vào đây" in plain(s) for s in shown), "the title is shown"
+    assert any(HOSTILE_URL in plain(s) for s in shown), "the source URL is shown, as text"
+    live = [s for s in shown if LIVE_MARKDOWN.search(s) and ("evil" in s or "Sở" in s)]
+    assert not live, live
+    body = html_bodies(at)
+    assert "evil.example" in body and 'src="https://evil' not in body and 'href="https://evil' not in body
+
+    at = start("search", q="cán bộ gây phiền hà cải cách hành chính chậm")
+    live = [s for s in rendered_markdown(at) if LIVE_MARKDOWN.search(s) and "evil" in s]
+    assert not live, live

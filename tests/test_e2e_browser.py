@@ -107,3 +107,65 @@ def test_warm_first_paint_is_measured(app_url):
     seconds = measure_first_paint(url)
     print(f"warm first paint (search results): {seconds:.2f}s")
     assert 0 < seconds < 30
+
+
+def test_a_hostile_document_makes_no_request_and_no_link(browser_installed, cache_dir, tmp_path):
+    """Markdown images and links in a document's title, URL and text stay text in a real browser:
+    a recording server on the loopback address gets no request, and no page links to it."""
+    import http.server
+    import json
+    import threading
+    from contextlib import closing
+
+    from selenium.webdriver.common.by import By
+
+    from corpus import store
+    from corpus.ingest import ingest
+    from nlp.extract import Analyser, version
+
+    hits: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    beacon = f"http://127.0.0.1:{server.server_port}"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARLENS_CACHE_DIR", str(cache_dir))
+    try:
+        from parlens.appstate import cached_store
+        template = cached_store(cache_dir / "stores", [SEEDS])
+    finally:
+        mp.undo()
+    db = tmp_path / "parlens.sqlite"
+    shutil.copyfile(template, db)
+    record = {"id": "hostile", "url": f"{beacon}/url",
+              "title": f"Cải cách hành chính ![b]({beacon}/title.png) [bấm]({beacon}/title-link)",
+              "text": (f"Sở Nội vụ ![b]({beacon}/text.png) cho biết cán bộ thiếu trách nhiệm trong cải cách hành "
+                       f"chính [xem]({beacon}/text-link), thủ tục còn chậm. <img src=\"{beacon}/raw.png\">")}
+    (tmp_path / "h.jsonl").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    with closing(store.connect(db)) as conn:
+        assert ingest([tmp_path / "h.jsonl"], conn, Analyser(), version(), progress=False, triage=False).added == 1
+    try:
+        with running_app(db, cache_dir=cache_dir, log=tmp_path / "streamlit.log") as base, \
+                chromium(1440, 1100) as driver:
+            for url in (f"{base}/documents?doc=hostile", f"{base}/?q={urllib.parse.quote_plus(QUERY)}"):
+                driver.get(url)
+                wait_visible(driver, "h1")
+                wait_idle(driver)
+                assert "127.0.0.1" in driver.find_element(By.TAG_NAME, "body").text, "the text is shown"
+                hrefs = [a.get_attribute("href") or "" for a in driver.find_elements(By.TAG_NAME, "a")]
+                srcs = [i.get_attribute("src") or "" for i in driver.find_elements(By.TAG_NAME, "img")]
+                bad = [a.get_attribute("outerHTML")[:300] for a in driver.find_elements(By.CSS_SELECTOR, "a, img")
+                       if beacon in (a.get_attribute("href") or "") + (a.get_attribute("src") or "")]
+                assert not bad, (url, bad)
+    finally:
+        server.shutdown()
+    assert hits == []

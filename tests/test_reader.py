@@ -103,14 +103,16 @@ def test_oversized_file_is_refused_with_a_message(tmp_path):
 def test_unreadable_file(tmp_path, monkeypatch):
     path = tmp_path / "locked.txt"
     path.write_text(TEXT, encoding="utf-8")
-    real = Path.read_bytes
+    import corpus.reader
 
-    def deny(self):
-        if self.name == "locked.txt":
+    real = corpus.reader.open_regular
+
+    def deny(p):
+        if Path(p).name == "locked.txt":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(p)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(corpus.reader, "open_regular", deny)
     docs, errors = read(path)
     assert not docs and errors[0].message == "permission denied" and "locked.txt" in errors[0].source
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from parlens import appstate
+from corpus.reader import gzip_problem
+from parlens import appstate, views
 
 MAX_MB = 20
+MAX_EXPANDED_MB = 200   # a .jsonl.gz upload may hold at most this much text once decompressed
 DOCS_PAGE = "parlens/pages/documents.py"
 
 db = appstate.db_path()
@@ -37,7 +39,8 @@ def _check(name: str, data: bytes) -> str | None:
     if lower.endswith(".gz"):
         if not data.startswith(b"\x1f\x8b"):
             return "không phải tệp gzip · not a gzip file"
-        return None
+        problem = gzip_problem(data, MAX_EXPANDED_MB * 1024 * 1024)
+        return f"tệp nén không đọc được · {problem}" if problem else None
     head = data[:200_000]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
@@ -131,13 +134,13 @@ def _skip_reasons(doc_ids: list[str]) -> list[tuple[str, str]]:
 
 def _show_results() -> None:
     for r in st.session_state.get("add_results", []):
-        name = r["name"]
+        name = views.md(r["name"])
         if r["status"] == "ok":
             st.success(f"**{name}**: đã thêm · added {len(r['doc_ids'])} văn bản · document(s)",
                        icon=":material/check_circle:")
             with st.container(horizontal=True):
                 for d in r["doc_ids"][:12]:
-                    st.page_link(DOCS_PAGE, label=f"Mở · Open {d}", query_params={"doc": d},
+                    st.page_link(DOCS_PAGE, label=f"Mở · Open {views.md(d)}", query_params={"doc": d},
                                  icon=":material/article:")
         elif r["status"] == "unchanged":
             st.info(f"**{name}**: đã có trong kho, không đổi · already in the store, unchanged")
@@ -148,9 +151,9 @@ def _show_results() -> None:
             st.error(f"**{name}**: không thêm được · could not be added", icon=":material/error:")
         for d, reason in r.get("skipped", []):
             if r["status"] != "skipped" or reason:
-                st.caption(f"Bỏ qua · skipped {d}: {reason or 'không liên quan · not relevant'}")
+                st.caption(f"Bỏ qua · skipped {views.md(d)}: {views.md(reason) or 'không liên quan · not relevant'}")
         for err in r["errors"]:
-            st.caption(f"⚠ {err}")
+            st.caption(f"⚠ {views.md(err)}")
 
 
 upload_tab, paste_tab = st.tabs(["Tải tệp · Upload files", "Dán văn bản · Paste text"])

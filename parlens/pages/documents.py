@@ -1,5 +1,4 @@
 """Documents: the list, and a reader with findings and entities highlighted."""
-import html
 
 import streamlit as st
 
@@ -52,7 +51,7 @@ if st.query_params.get("f") and st.query_params.get("doc") == doc_id:
     except ValueError:
         focus = None
 
-st.subheader(doc["title"] or doc["id"], anchor=False)
+st.subheader(views.md(doc["title"] or doc["id"]), anchor=False)
 meta = [(doc.get("published") or "không rõ ngày · undated", None),
         (views.DOC_TYPE_LABELS.get(doc.get("doc_type"), doc.get("doc_type") or ""), None),
         (doc.get("site") or "", None), (f"id: {doc['id']}", None)]
@@ -62,9 +61,9 @@ for f in doc["findings"]:
 meta += [(f"{views.KIND_SHORT[k]} {counts[k]}", views.KIND_COLORS[k]) for k in views.KINDS if counts.get(k)]
 st.html(f"<div>{appstate.chips(meta)}</div>")
 if doc.get("url"):
-    st.caption(f"Nguồn · Source: {html.escape(doc['url'])}")
+    st.caption(f"Nguồn · Source: {views.md(doc['url'])}")
 if doc.get("status") == "skipped":
-    st.warning(f"Văn bản bị bỏ qua · Skipped: {doc.get('skip_reason') or ''}")
+    st.warning(f"Văn bản bị bỏ qua · Skipped: {views.md(doc.get('skip_reason'))}")
 
 present = sorted({e["label"] for e in doc["entities"]})
 pick_kinds, pick_entities = st.columns([1, 1], gap="large")
@@ -79,7 +78,7 @@ with pick_entities:
 focus_finding = next((f for f in doc["findings"] if f["id"] == focus), None)
 if focus_finding is not None:
     st.info(f"Phát hiện được chọn (viền xanh) · Selected finding (blue outline): "
-            f"{views.kind_label(focus_finding['kind'])} — “{focus_finding['text']}”")
+            f"{views.kind_label(focus_finding['kind'])} — “{views.md(focus_finding['text'])}”")
 st.html(views.legend_html(kinds or [], labels_shown or []))
 st.html(views.render_document(doc, kinds=kinds or [], entity_labels=labels_shown or [], focus=focus))
 if focus_finding is not None:

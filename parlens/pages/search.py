@@ -103,7 +103,7 @@ with results_tab:
             with st.container(horizontal=True, vertical_alignment="center"):
                 title = row["title"] if isinstance(row["title"], str) and row["title"] else row["doc_id"]
                 published = row["published"] if isinstance(row["published"], str) else "không rõ ngày · undated"
-                st.caption(f"**{title}** · {published} · điểm · score {row['score']:.3f}")
+                st.caption(f"**{views.md(title)}** · {views.md(published)} · điểm · score {row['score']:.3f}")
                 st.page_link(DOCS_PAGE, label="Mở văn bản · Open document", icon=":material/open_in_new:",
                              query_params={"doc": row["doc_id"], "f": str(row["finding_id"])})
 

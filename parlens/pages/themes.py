@@ -92,10 +92,10 @@ with right:
 
 st.subheader("Chi tiết chủ đề · Theme details", anchor=False)
 for i, t in enumerate(themes[:40]):
-    title = (f"#{t.id} {t.label} — {t.n_statements} phát biểu · {t.n_documents} văn bản · "
+    title = (f"#{t.id} {views.md(t.label)} — {t.n_statements} phát biểu · {t.n_documents} văn bản · "
              f"{t.n_units} đơn vị · {t.years_text}")
     with st.expander(title, expanded=False):
-        st.markdown(f"> {t.quote}")
+        st.markdown(f"> {views.md(t.quote)}")
         members = views.theme_members(t)
         units = views.theme_units(t)
         mtab, utab = st.tabs([f"Phát biểu · Statements ({len(members)})",

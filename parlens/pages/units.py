@@ -40,7 +40,7 @@ with profile_tab:
     key = st.selectbox("Đơn vị · Unit", keys, format_func=lambda k: labels.get(k, k), key="unit_key", width=520)
     prof = appstate.view("unit_profile", db, ver, key)
     u = prof["unit"]
-    st.subheader(u["unit"] or key, anchor=False)
+    st.subheader(views.md(u["unit"] or key), anchor=False)
     st.html(appstate.chips([(views.unit_type_label(u["unit_type"]), None), (u["province"] or "", None),
                             (f"mã · code {u['unit_code']}" if u["unit_code"] else "", None)]))
     with st.container(horizontal=True):
