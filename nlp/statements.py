@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -282,11 +283,16 @@ def syllable_analyzer(words: str) -> list[str]:
 # -- the model ------------------------------------------------------------------
 
 class StatementModel:
-    """Logistic regression over TF-IDF of words + cue/context features (fit/predict, no hidden state)."""
+    """Two logistic regressions: one over TF-IDF of words plus cue/context features, one over the
+    sentence encoder's vector of the clause (when given); see `_combine` for how they are joined.
+    fit/predict with no hidden state; the vectors come from the encoder the project ships."""
 
-    def __init__(self, C: float = 4.0):
+    def __init__(self, C: float = 4.0, threshold: float = 0.5, dense_C: float = 2.0):
         self.C = C
+        self.dense_C = dense_C
+        self.threshold = threshold   # min P(not none) to keep a clause; chosen by grouped CV (`cross_validate`)
         self.pipeline = None
+        self.dense = None            # the vector model, or None when trained without vectors
 
     def _make(self):
         from sklearn.compose import ColumnTransformer
@@ -310,13 +316,92 @@ class StatementModel:
         return pd.DataFrame({"words": [r["words"] for r in rows], "context": [r["context"] for r in rows],
                              "features": [r["features"] for r in rows]})
 
-    def fit(self, rows: list[dict], labels: list[str]) -> "StatementModel":
+    def fit(self, rows: list[dict], labels: list[str], vectors: np.ndarray | None = None) -> "StatementModel":
+        from sklearn.linear_model import LogisticRegression
+
         self.pipeline = self._make().fit(self.frame(rows), labels)
+        if vectors is not None:
+            self.dense = LogisticRegression(C=self.dense_C, max_iter=3000, class_weight="balanced")
+            self.dense.fit(vectors, labels)
         return self
 
-    def predict_proba(self, rows: list[dict]) -> tuple[list[str], np.ndarray]:
+    def predict_proba(self, rows: list[dict], vectors: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
         probs = self.pipeline.predict_proba(self.frame(rows))
-        return list(self.pipeline.classes_), probs
+        classes = list(self.pipeline.classes_)
+        if self.dense is not None:
+            if vectors is None:
+                raise ValueError("this statement model was trained with clause vectors; pass them")
+            probs = _combine(classes, probs, self.dense.predict_proba(vectors))
+        return classes, probs
+
+
+    def decide(self, classes: list[str], probs: np.ndarray, threshold: float | None = None) -> list[str]:
+        """A kind per row, or "none" when P(none) leaves less than the threshold to the kinds."""
+        return decide(classes, probs, self.threshold if threshold is None else threshold)
+
+
+def _combine(classes: list[str], lexical: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """Whether a clause states a finding at all from both models (the vector knows the topic);
+    which kind from the lexical model alone (the vector is blind to "chưa", "còn hạn chế")."""
+    if "none" not in classes:
+        return (lexical + dense) / 2
+    none = classes.index("none")
+    kinds = [i for i in range(len(classes)) if i != none]
+    p_none = (lexical[:, none] + dense[:, none]) / 2
+    out = np.empty_like(lexical)
+    out[:, none] = p_none
+    share = lexical[:, kinds] / np.maximum(lexical[:, kinds].sum(axis=1, keepdims=True), 1e-12)
+    out[:, kinds] = (1.0 - p_none)[:, None] * share
+    return out
+
+
+def decide(classes: list[str], probs: np.ndarray, threshold: float) -> list[str]:
+    """The most likely kind, kept when it is at least as likely as "none" and the kinds together
+    hold at least `threshold` of the probability."""
+    if not len(probs):
+        return []
+    none = classes.index("none") if "none" in classes else None
+    kinds = [i for i in range(len(classes)) if i != none]
+    p_none = probs[:, none] if none is not None else np.zeros(len(probs))
+    best = np.array(kinds)[np.argmax(probs[:, kinds], axis=1)]
+    keep = (1.0 - p_none >= threshold) & (probs[np.arange(len(probs)), best] >= p_none)
+    return [classes[b] if k else "none" for b, k in zip(best, keep)]
+
+
+def statement_f1(gold: list[str], pred: list[str]) -> float:
+    """Micro F1 over statements (a kept clause of the right kind is a hit)."""
+    tp = sum(g == p != "none" for g, p in zip(gold, pred))
+    n_pred = sum(p != "none" for p in pred)
+    n_gold = sum(g != "none" for g in gold)
+    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+
+
+def cross_validate(rows: list[dict], labels: list[str], groups: list[str], folds: int = 5,
+                   seed: int = 0, vectors: np.ndarray | None = None) -> dict:
+    """Out-of-fold probabilities with folds grouped by document; the threshold that maximises
+    statement F1 on them, and per-class scores at that threshold."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import GroupKFold
+
+    labels_arr = np.array(labels)
+    classes = sorted(set(labels))
+    oof = np.zeros((len(rows), len(classes)))
+    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(rows, labels, groups):
+        model = StatementModel().fit([rows[i] for i in train], list(labels_arr[train]),
+                                     None if vectors is None else vectors[train])
+        cls, probs = model.predict_proba([rows[i] for i in test], None if vectors is None else vectors[test])
+        for j, c in enumerate(cls):
+            oof[test, classes.index(c)] = probs[:, j]
+    grid = [round(t, 2) for t in np.arange(0.2, 0.81, 0.05)]
+    scores = {t: statement_f1(labels, decide(classes, oof, t)) for t in grid}
+    threshold = max(scores, key=lambda t: (scores[t], -abs(t - 0.5)))
+    pred = decide(classes, oof, threshold)
+    per_class = f1_score(labels, pred, labels=classes, average=None, zero_division=0)
+    return {"threshold": threshold, "statement_f1": scores[threshold], "f1_by_threshold": scores,
+            "per_class_f1": dict(zip(classes, map(float, per_class))),
+            "macro_f1": float(np.mean(per_class)), "accuracy": float(np.mean(np.array(pred) == labels_arr)),
+            "clauses": len(rows), "documents": len(set(groups)), "folds": folds}
 
 
 def featurise(doc: Doc, clause: Clause) -> dict:
@@ -325,6 +410,7 @@ def featurise(doc: Doc, clause: Clause) -> dict:
     sentence = text[clause.sent_start:clause.sent_end]
     ctx_words, _ = _span_words(doc, clause.sent_start, clause.start)
     return {
+        "text": text[clause.start:clause.end],
         "words": "|".join(words),
         "context": "|".join([f"h_{w}" for w in clause.heading.lower().split()] + ctx_words[-8:]),
         "features": clause_features(words, tags, text[clause.start:clause.end], sentence, clause.heading,
@@ -375,45 +461,94 @@ def _intro_of(ex: dict) -> str:
 
 
 def _data_hash() -> str:
-    path = resources.files("nlp").joinpath("data", "training", TRAINING_FILE)
-    h = hashlib.sha256(path.read_bytes())
+    training = resources.files("nlp").joinpath("data", "training")
+    h = hashlib.sha256(training.joinpath(TRAINING_FILE).read_bytes())
+    articles = training.joinpath("articles")
+    if articles.is_dir():
+        for item in sorted(articles.iterdir(), key=lambda p: p.name):
+            h.update(item.name.encode())
+            h.update(item.read_bytes())
     for name in ("statement_cues.tsv", "section_headings.tsv", "enumeration_openers.tsv", "clause_markers.tsv"):
         h.update(resources.files("nlp").joinpath("data", name).read_bytes())
     # the features depend on how text is segmented and featurised, so the code is part of the key
-    for module in ("statements.py", "segment.py"):
+    for module in ("statements.py", "segment.py", "training.py"):
         h.update(resources.files("nlp").joinpath(module).read_bytes())
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=2)
-def trained_model(nlp_key: int = 0) -> StatementModel:
-    """The model trained on the bundled labels; cached on disk by data hash."""
-    import pickle
+def training_set(nlp: Language) -> tuple[list[dict], list[str], list[str]]:
+    """Every labelled clause: the hand-labelled clauses plus those derived from annotated articles."""
+    from nlp.training import article_examples, load_articles
 
+    examples = [ex for ex in load_training() if ex.get("doc_id", "").startswith(TRAIN_SOURCES)]
+    rows, labels, groups = training_rows(nlp, examples)
+    more = article_examples(nlp, load_articles())
+    return rows + more[0], labels + more[1], groups + more[2]
+
+
+@lru_cache(maxsize=2)
+def clause_encoder(name: str | None):
+    """The sentence encoder whose clause vectors the model reads (None: TF-IDF model only)."""
+    if name is None:
+        return None
+    from nlp.embeddings import load_encoder
+    return load_encoder(None if name == "default" else name)
+
+
+def clause_vectors(encoder_name: str | None, rows: list[dict]) -> np.ndarray | None:
+    encoder = clause_encoder(encoder_name)
+    if encoder is None or not rows:
+        return None
+    return np.asarray(encoder.encode_passages([r["text"] for r in rows]), dtype=np.float32)
+
+
+def model_path(encoder_name: str | None = "default") -> Path:
+    """The artefact for the current training data, features, encoder and scikit-learn version."""
     import sklearn
 
     from nlp.cache import cache_dir
-    path = cache_dir() / f"statements-{_data_hash()}-sk{sklearn.__version__}.pkl"
-    if path.exists():
-        try:
-            return pickle.loads(path.read_bytes())
-        except Exception:
-            path.unlink(missing_ok=True)
+    enc = hashlib.sha256(str(encoder_name).encode()).hexdigest()[:6]
+    return cache_dir() / "models" / f"statements-{_data_hash()}-e{enc}-sk{sklearn.__version__}.pkl"
+
+
+def build_model(path: Path | None = None, encoder_name: str | None = "default") -> Path:
+    """Train on the bundled data and write the artefact atomically (fixed seeds: reproducible)."""
     from nlp.pipeline import load
-    examples = [ex for ex in load_training() if ex.get("doc_id", "").startswith(TRAIN_SOURCES)]
-    rows, labels, _ = training_rows(load(("parlens_entities",)), examples)
-    model = StatementModel().fit(rows, labels)
-    tmp = path.with_suffix(".tmp")
+
+    path = path or model_path(encoder_name)
+    rows, labels, groups = training_set(load(("parlens_entities",)))
+    vectors = clause_vectors(encoder_name, rows)
+    threshold = cross_validate(rows, labels, groups, vectors=vectors)["threshold"]
+    model = StatementModel(threshold=threshold).fit(rows, labels, vectors)
+    import pickle
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(pickle.dumps(model))
     tmp.replace(path)
-    return model
+    return path
+
+
+@lru_cache(maxsize=2)
+def trained_model(encoder_name: str | None = "default") -> StatementModel:
+    """The model artefact, built once on first use under a file lock (workers never race)."""
+    import fcntl
+    import pickle
+
+    path = model_path(encoder_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            build_model(path, encoder_name)
+        return pickle.loads(path.read_bytes())
 
 
 # -- the component ----------------------------------------------------------------
 
 class StatementExtractor:
-    def __init__(self, threshold: float = 0.5):
-        self.threshold = threshold
+    def __init__(self, threshold: float | None = None, encoder: str | None = "default"):
+        self.threshold = threshold   # None: the threshold the model's cross-validation chose
+        self.encoder = encoder       # sentence encoder for clause vectors; None: TF-IDF model only
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -432,7 +567,9 @@ class StatementExtractor:
     def _process(self, docs: list[Doc]):
         per_doc = [split_clauses(doc) for doc in docs]
         rows = [featurise(doc, c) for doc, clauses in zip(docs, per_doc) for c in clauses]
-        classes, probs = trained_model().predict_proba(rows) if rows else ([], np.zeros((0, 0)))
+        model = trained_model(self.encoder)
+        classes, probs = (model.predict_proba(rows, clause_vectors(self.encoder, rows)) if rows
+                          else ([], np.zeros((0, 0))))
         k = 0
         for doc, clauses in zip(docs, per_doc):
             self._finish(doc, clauses, classes, probs[k:k + len(clauses)])
@@ -442,12 +579,11 @@ class StatementExtractor:
     def _finish(self, doc: Doc, clauses: list[Clause], classes: list[str], probs: np.ndarray) -> None:
         statements: list[Statement] = []
         if clauses:
-            for clause, p in zip(clauses, probs):
-                best = int(np.argmax(p))
-                label = classes[best]
-                if label == "none" or p[best] < self.threshold:
+            kinds = trained_model(self.encoder).decide(classes, probs, self.threshold)
+            for clause, p, label in zip(clauses, probs, kinds):
+                if label == "none":
                     continue
-                st = Statement(clause=clause, kind=label, confidence=float(p[best]))
+                st = Statement(clause=clause, kind=label, confidence=float(p[classes.index(label)]))
                 if label == "cause":
                     st.subtype = _cause_type(text_of(doc), clause)
                 statements.append(st)
@@ -555,6 +691,7 @@ def _cause_type(text: str, clause: Clause) -> str | None:
     return "objective" if obj > subj else "subjective"
 
 
-@Language.factory("parlens_statements", default_config={"threshold": 0.5})
-def create_statement_extractor(nlp: Language, name: str, threshold: float) -> StatementExtractor:
-    return StatementExtractor(threshold=threshold)
+@Language.factory("parlens_statements", default_config={"threshold": None, "encoder": "default"})
+def create_statement_extractor(nlp: Language, name: str, threshold: float | None,
+                               encoder: str | None) -> StatementExtractor:
+    return StatementExtractor(threshold=threshold, encoder=encoder)

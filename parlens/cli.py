@@ -88,6 +88,25 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    """Rebuild the statement model from nlp/data/training (fixed seeds), optionally with grouped CV."""
+    from nlp.pipeline import load
+    from nlp.statements import build_model, clause_vectors, cross_validate, model_path, training_set
+
+    if args.cv:
+        rows, labels, groups = training_set(load(("parlens_entities",)))
+        res = cross_validate(rows, labels, groups, folds=args.folds, vectors=clause_vectors("default", rows))
+        print(f"{res['clauses']} clauses from {res['documents']} documents, {res['folds']}-fold cross-validation "
+              "grouped by document")
+        print(f"threshold {res['threshold']:.2f}: statement F1 {res['statement_f1']:.3f}, "
+              f"accuracy {res['accuracy']:.3f}, macro-F1 {res['macro_f1']:.3f}")
+        print("F1 by kind: " + ", ".join(f"{k} {v:.3f}" for k, v in res["per_class_f1"].items()))
+    out = Path(args.out) if args.out else model_path()
+    build_model(out)
+    print(f"model: {out}")
+    return 0
+
+
 def cmd_search(args) -> int:
     from parlens.service import search
 
@@ -153,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--verbose", action="store_true")
     s.set_defaults(func=cmd_eval)
 
+    s = sub.add_parser("train", help="rebuild the learned models from nlp/data/training")
+    s.add_argument("--cv", action="store_true", help="print cross-validation scores grouped by document first")
+    s.add_argument("--folds", type=_positive, default=5)
+    s.add_argument("--out", help="write the model here instead of the cache the pipeline reads")
+    s.set_defaults(func=cmd_train)
+
     s = sub.add_parser("search", help="semantic + keyword search over findings")
     s.add_argument("query")
     s.add_argument("--db", default=argparse.SUPPRESS)
@@ -185,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not hasattr(args, "db"):
         args.db = None
+    from parlens.evaluate import EvalError
+
     try:
         return args.func(args)
-    except (CliError, store.StoreError) as exc:
+    except (CliError, store.StoreError, EvalError) as exc:
         print(f"parlens: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -26,14 +26,20 @@ class EvalResult:
     report: str
 
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SCORER = ROOT.parent / "shared" / "eval" / "score.py"
+
+
 def _load_scorer(gold_dir: Path):
-    for candidate in (gold_dir / "score.py", gold_dir.parent / "score.py", gold_dir.parent.parent / "score.py"):
+    """The shared scorer beside the gold, else the one in ../shared/eval (for the team's own gold sets)."""
+    for candidate in (gold_dir / "score.py", gold_dir.parent / "score.py", gold_dir.parent.parent / "score.py",
+                      SHARED_SCORER):
         if candidate.exists():
             spec = importlib.util.spec_from_file_location("parlens_gold_scorer", candidate)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             return module
-    raise EvalError(f"{gold_dir}: no score.py found beside the gold files")
+    raise EvalError(f"{gold_dir}: no score.py found beside the gold files or in {SHARED_SCORER.parent}")
 
 
 def evaluate(gold_dir: Path, text_dir: Path, verbose: bool = False, keep_csv: Path | None = None,

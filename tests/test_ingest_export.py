@@ -178,3 +178,17 @@ def test_real_news_dump_sample(shared_corpus, tmp_path, analyser):
     assert conn.execute("SELECT count(*) FROM documents WHERE status='skipped' AND skip_reason LIKE "
                         "'not about administrative reform%'").fetchone()[0] == summary.skipped
     assert conn.execute("SELECT count(*) FROM findings").fetchone()[0] > 0
+
+
+def test_triage_terms_are_lower_case_and_match_any_case():
+    """Triage matches lower-cased text, so a term written with capitals would never match."""
+    import re
+
+    from corpus.triage import judge
+    from nlp.lexicons import table
+
+    for _, pattern in table("corpus", "relevance.tsv"):
+        assert re.sub(r"\\[A-Z]", "", pattern) == re.sub(r"\\[A-Z]", "", pattern).lower(), pattern
+    upper = judge("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH", "THỦ TỤC HÀNH CHÍNH CÒN RƯỜM RÀ TẠI UBND HUYỆN")
+    lower = judge("kết quả chỉ số cải cách hành chính", "thủ tục hành chính còn rườm rà tại ubnd huyện")
+    assert upper.relevant and upper.score == lower.score
