@@ -43,9 +43,8 @@ def cache_dir(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def app_url(browser_installed, cache_dir, tmp_path_factory):
-    """The explorer on a free local port, over a copy of a store prebuilt from the seeds."""
+def seed_store_copy(cache_dir: Path, folder: Path) -> Path:
+    """A copy, in `folder`, of the store prebuilt from the seeds (built once per machine)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("PARLENS_CACHE_DIR", str(cache_dir))
     try:
@@ -53,9 +52,16 @@ def app_url(browser_installed, cache_dir, tmp_path_factory):
         template = cached_store(cache_dir / "stores", [SEEDS])
     finally:
         mp.undo()
-    work = tmp_path_factory.mktemp("e2e")
-    db = work / "parlens.sqlite"
+    db = folder / "parlens.sqlite"
     shutil.copyfile(template, db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_installed, cache_dir, tmp_path_factory):
+    """The explorer on a free local port, over a copy of a store prebuilt from the seeds."""
+    work = tmp_path_factory.mktemp("e2e")
+    db = seed_store_copy(cache_dir, work)
     log = work / "streamlit.log"
     with running_app(db, cache_dir=cache_dir, log=log) as base:
         print(f"streamlit log: {log}")
@@ -137,15 +143,7 @@ def test_a_hostile_document_makes_no_request_and_no_link(browser_installed, cach
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     beacon = f"http://127.0.0.1:{server.server_port}"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PARLENS_CACHE_DIR", str(cache_dir))
-    try:
-        from parlens.appstate import cached_store
-        template = cached_store(cache_dir / "stores", [SEEDS])
-    finally:
-        mp.undo()
-    db = tmp_path / "parlens.sqlite"
-    shutil.copyfile(template, db)
+    db = seed_store_copy(cache_dir, tmp_path)
     record = {"id": "hostile", "url": f"{beacon}/url",
               "title": f"Cải cách hành chính ![b]({beacon}/title.png) [bấm]({beacon}/title-link)",
               "text": (f"Sở Nội vụ ![b]({beacon}/text.png) cho biết cán bộ thiếu trách nhiệm trong cải cách hành "
