@@ -9,6 +9,8 @@ code path (`load_encoder`).
 """
 from __future__ import annotations
 
+import functools
+
 import json
 import logging
 import os
@@ -820,6 +822,16 @@ def load_encoder(name_or_path: str | None = None, *, precision: Precision | None
         raise EmbeddingModelError(f"embedding model {display!r} does not report its dimension")
     return Encoder(model=model, name=display, dim=dim, precision=chosen,
                    workers=_worker_count())
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(name: str) -> Encoder:
+    return load_encoder(name)
+
+
+def shared_encoder(name_or_path: str | None = None) -> Encoder:
+    """One encoder per model and process, shared by the statement model and the finding index."""
+    return _shared(resolve_model_name(name_or_path))
 
 
 def _worker_count() -> int:

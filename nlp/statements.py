@@ -491,8 +491,8 @@ def clause_encoder(name: str | None):
     """The sentence encoder whose clause vectors the model reads (None: TF-IDF model only)."""
     if name is None:
         return None
-    from nlp.embeddings import load_encoder
-    return load_encoder(None if name == "default" else name)
+    from nlp.embeddings import shared_encoder
+    return shared_encoder(None if name == "default" else name)
 
 
 def clause_vectors(encoder_name: str | None, rows: list[dict]) -> np.ndarray | None:

