@@ -36,8 +36,8 @@ def version() -> str:
     for path in sorted(_walk(root), key=str):
         h.update(str(path.name).encode())
         h.update(path.read_bytes())
-    from nlp.statements import _data_hash
-    h.update(_data_hash().encode())   # the statement model's data and code: a new model re-extracts
+    from nlp.statements import data_hash
+    h.update(data_hash().encode())   # the statement model's data and code: a new model re-extracts
     return f"{EXTRACTOR_VERSION}-{h.hexdigest()[:12]}"
 
 

@@ -290,7 +290,7 @@ class StatementModel:
     def __init__(self, C: float = 4.0, threshold: float = 0.5, dense_C: float = 2.0):
         self.C = C
         self.dense_C = dense_C
-        self.threshold = threshold   # min P(not none) to keep a clause; chosen by grouped CV (`cross_validate`)
+        self.threshold = threshold   # min share of the kinds to keep a clause; chosen by grouped CV
         self.pipeline = None
         self.dense = None            # the vector model, or None when trained without vectors
 
@@ -334,9 +334,8 @@ class StatementModel:
             probs = _combine(classes, probs, self.dense.predict_proba(vectors))
         return classes, probs
 
-
     def decide(self, classes: list[str], probs: np.ndarray, threshold: float | None = None) -> list[str]:
-        """A kind per row, or "none" when P(none) leaves less than the threshold to the kinds."""
+        """A kind per row, or "none" (see `decide`); the model's own threshold unless one is given."""
         return decide(classes, probs, self.threshold if threshold is None else threshold)
 
 
@@ -460,7 +459,7 @@ def _intro_of(ex: dict) -> str:
     return ex["sentence"][:m.end()] if m is not None and int(ex.get("enum_pos", -1)) >= 0 else ""
 
 
-def _data_hash() -> str:
+def data_hash() -> str:
     training = resources.files("nlp").joinpath("data", "training")
     h = hashlib.sha256(training.joinpath(TRAINING_FILE).read_bytes())
     articles = training.joinpath("articles")
@@ -508,24 +507,28 @@ def model_path(encoder_name: str | None = "default") -> Path:
 
     from nlp.cache import cache_dir
     enc = hashlib.sha256(str(encoder_name).encode()).hexdigest()[:6]
-    return cache_dir() / "models" / f"statements-{_data_hash()}-e{enc}-sk{sklearn.__version__}.pkl"
+    return cache_dir() / "models" / f"statements-{data_hash()}-e{enc}-sk{sklearn.__version__}.pkl"
 
 
-def build_model(path: Path | None = None, encoder_name: str | None = "default") -> Path:
-    """Train on the bundled data and write the artefact atomically (fixed seeds: reproducible)."""
+def build_model(path: Path | None = None, encoder_name: str | None = "default", folds: int = 5) -> dict:
+    """Train on the bundled data and write the artefact atomically (fixed seeds: reproducible).
+
+    The threshold comes from grouped cross-validation, whose scores are returned.
+    """
+    import pickle
+
     from nlp.pipeline import load
 
     path = path or model_path(encoder_name)
     rows, labels, groups = training_set(load(("parlens_entities",)))
     vectors = clause_vectors(encoder_name, rows)
-    threshold = cross_validate(rows, labels, groups, vectors=vectors)["threshold"]
-    model = StatementModel(threshold=threshold).fit(rows, labels, vectors)
-    import pickle
+    scores = cross_validate(rows, labels, groups, folds=folds, vectors=vectors)
+    model = StatementModel(threshold=scores["threshold"]).fit(rows, labels, vectors)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(pickle.dumps(model))
     tmp.replace(path)
-    return path
+    return scores
 
 
 @lru_cache(maxsize=2)
