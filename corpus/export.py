@@ -21,7 +21,7 @@ CONTRACT_COLUMNS = (
     "value_type", "year", "speaker", "text", "start", "end",
 )
 EXTRA_COLUMNS = (
-    "subtype", "unit_type", "rank_position", "rank_total", "rank_direction", "speaker_role",
+    "value_role", "subtype", "unit_type", "rank_position", "rank_total", "rank_direction", "speaker_role",
     "speaker_unit", "stance", "turn", "doc_type", "site", "sentence",
 )
 _FORMULA_START = frozenset("=+-@")

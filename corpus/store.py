@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ENV_DB = "PARLENS_DB"
 
 _SCHEMA = """
@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS findings (
     metric TEXT,
     value REAL,
     value_type TEXT,                 -- percent | fraction | rank | count | score
+    value_role TEXT,                 -- v4: level | target | change | share | range_low | range_high | neutral
     year INTEGER,
     rank_position INTEGER,
     rank_total INTEGER,
@@ -164,6 +165,7 @@ class Finding:
     metric: str | None = None
     value: float | None = None
     value_type: str | None = None
+    value_role: str | None = None    # figures: level | target | change | share | range_low | range_high | neutral
     year: int | None = None
     rank_position: int | None = None
     rank_total: int | None = None
@@ -348,6 +350,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
         if "notes" not in columns:    # v3: why a document's analysis was bounded
             conn.execute("ALTER TABLE documents ADD COLUMN notes TEXT")
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(findings)")}
+        if "value_role" not in columns:   # v4: what a figure is to its unit (level, target, ...)
+            conn.execute("ALTER TABLE findings ADD COLUMN value_role TEXT")
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('application', 'parlens')")
 

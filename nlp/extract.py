@@ -36,8 +36,9 @@ def version() -> str:
     for path in sorted(_walk(root), key=str):
         h.update(str(path.name).encode())
         h.update(path.read_bytes())
-    from nlp.statements import data_hash
-    h.update(data_hash().encode())   # the statement model's data and code: a new model re-extracts
+    from nlp import figure_model, statements
+    h.update(statements.data_hash().encode())   # the models' data and code: a new model re-extracts
+    h.update(figure_model.data_hash().encode())
     return f"{EXTRACTOR_VERSION}-{h.hexdigest()[:12]}"
 
 
@@ -75,12 +76,14 @@ def figure_findings(doc: Doc, fig: Figure) -> list[Finding]:
     base = dict(
         kind="figure", text=text_of(doc)[start:fig.end], start=start, end=fig.end,
         metric=fig.metric, value=None if math.isnan(fig.value) else fig.value, value_type=fig.value_type,
-        year=fig.year, rank_position=fig.position, rank_total=fig.total, rank_direction=fig.direction,
+        value_role=fig.value_role, year=fig.year,
+        confidence=fig.confidence, rank_position=fig.position, rank_total=fig.total, rank_direction=fig.direction,
         sent_start=fig.sent_start, sent_end=fig.sent_end,
     )
     if fig.value_type in ("fraction", "score") and fig.total is not None:
         base["rank_total"] = fig.total
     if not fig.units:
+        base["value_role"] = "neutral"
         return [Finding(**base, extra={"role": fig.role or "unattributed", "value_start": fig.start})]
     return [Finding(**base, **_unit_fields(ref, doc), extra={"value_start": fig.start}) for ref in fig.units]
 

@@ -1,44 +1,70 @@
-"""Figures: percentages, scores, fractions and ranks bound to unit, metric and year.
+"""Figures: percentages, scores, fractions and ranks bound to unit, metric, role and year.
 
-A value belongs to the unit that is the subject of its clause: the nearest
-unit before it in the sentence, not merely the nearest name (an enumeration
-"A với 89,08% và B đạt 88,86%" gives each its own), shared by every unit of
-a list joined by "và"/"," when the text says so ("cùng", "đều"), carried
-over from the previous sentence when the sentence names none. Values that
-describe a change, gap, threshold, average, target or a group of units are
-kept as neutral figures with no unit.
+Every percentage is a candidate. Rules find who could own it (the unit that is
+the subject of its clause, a list sharing it, a unit later in the clause, the
+subject carried from an earlier sentence, the unit the document is about) and
+what it is to that unit (level, target, change, share, a range's end); a
+learned model (``nlp.figure_model``) reads the candidate's context and decides
+whether the text states it for that unit at all. Values that belong to no
+unit — national totals, averages, gaps, thresholds, survey shares — are kept
+with no unit and ``value_role`` "neutral", out of unit views and the default
+export. Fractions count only as scores or ranks, never dates or document numbers.
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from nlp.entities import GROUP, UnitRef
-from nlp.lexicons import labelled_patterns
+from nlp.lexicons import labelled_patterns, table
 from nlp.segment import published_year, text_of
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_PERIOD = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:-|–|đến|tới)\s*((?:19|20)\d{2})(?!\d)")
 # The year an index measures: "Chỉ số CCHC năm 2022", "PAR Index 2021", "kết quả ... năm 2016".
-_YEAR_CUE = re.compile(r"(?:chỉ số|par ?index|cchc|cải cách hành chính|sipas|papi|xếp hạng)[^.;%]{0,60}?"
+_YEAR_CUE = re.compile(r"(?:chỉ số|par ?index|cchc|cải cách hành chính|sipas|papi|pci|xếp hạng)[^.;%]{0,60}?"
                        r"(?:năm\s+)?((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
 _COMPARED = re.compile(r"(?:so với|hơn)\s+(?:cùng kỳ\s+)?(?:năm\s+)?$", re.IGNORECASE)
+_THIS_YEAR = re.compile(r"\bnăm nay\b|\bnăm này\b", re.IGNORECASE)
+_LAST_YEAR = re.compile(r"\bnăm ngoái\b|\bnăm trước\b", re.IGNORECASE)
 # "A với 89,08% và B đạt 88,86%": a list whose items carry their own values
 _VALUE_GAP = re.compile(r"\s*(?:với|đạt|:|-|–)?\s*\(?\d+(?:[.,]\d+)?\s*(?:%|điểm)?\)?\s*(?:,|và|;)\s*")
-_SHARED = re.compile(r"\b(?:cùng|đều|đồng thời|cả hai|lần lượt)\b")
+_LIST_GAP = re.compile(r"\s*(?:,|;|và|cùng|cùng với|với)?\s*")
+_SHARED = re.compile(r"\b(?:cùng|đều|đồng thời|cả hai|cả ba|lần lượt là|là \d+ đơn vị|các đơn vị|là những đơn vị)\b",
+                     re.IGNORECASE)
+_RANGE_LOW = re.compile(r"(?:từ\s+)?(\d+(?:,\d+)?)\s*%?\s*(?:-|–|đến|tới)\s*$", re.IGNORECASE)
+_RANKING_CONTEXT = re.compile(r"xếp hạng|bảng xếp|chỉ số|index|\bpci\b|\bpapi\b|sipas|cchc|cải cách hành chính|"
+                              r"điểm số|tổng điểm|\d+\s*/\s*63", re.IGNORECASE)
+# what a fraction counts: "16/24 chỉ tiêu", "35/38 điểm"; anything else ("15/5", "56/2010") is not a figure
+_FRACTION_OF = re.compile(r"\s*(?:điểm|chỉ tiêu|tiêu chí|nhiệm vụ|nội dung|thủ tục|xã|phường|đơn vị|huyện|"
+                          r"tỉnh|sở|bộ|cơ quan|hồ sơ|dịch vụ|lĩnh vực|kiến nghị)\b", re.IGNORECASE)
+_NATIONAL_BODIES = re.compile(r"^(?:chính phủ|quốc hội|thủ tướng|bộ chính trị|ban chấp hành trung ương|"
+                              r"trung ương|nhà nước)$", re.IGNORECASE)
 MAX_ROLE_WINDOW = 40
+_STRONG_GAP = re.compile(r"chênh lệch|khoảng cách", re.IGNORECASE)
+# metrics the ownership model learned (the labelled articles' percentages are mostly of these);
+# an index or service metric stated in a unit's clause follows the cues, as in PAR ranking news
+LEARNED_METRICS = ("other", "progress")
+MAX_LATER = 40   # "đạt 95% tại huyện X": an owner after the value must follow it closely
+MAX_CUE_WINDOW = 60
 
 if not Doc.has_extension("figures"):
     Doc.set_extension("figures", default=None)
+
+VALUE_ROLES = ("level", "target", "change", "share", "range_low", "range_high", "neutral")
 
 
 @dataclass
 class Figure:
     value: float
-    value_type: str                  # percent | fraction | rank | count | score
+    value_type: str                  # percent | fraction | rank | score
     start: int                       # offsets of the figure's own words
     end: int
     sent_start: int
@@ -47,10 +73,14 @@ class Figure:
     metric: str = "other"
     year: int | None = None
     role: str | None = None          # None for a unit's own value, else why it is neutral
+    value_role: str = "level"        # see VALUE_ROLES
     position: int | None = None
     total: float | None = None
     direction: str | None = None
     quote_start: int = 0             # the clause from the unit (or value) to the value
+    source: str = "none"             # how the owner was found: subject | list | later | carried | topic | none
+    features: dict = field(default_factory=dict)   # what the ownership model reads
+    confidence: float | None = None  # the model's probability that the unit owns the value
 
 
 def parse_number(text: str) -> float | None:
@@ -77,8 +107,20 @@ def _role_cues():
     return labelled_patterns("nlp", "figure_roles.tsv")
 
 
+def _value_role_cues():
+    return labelled_patterns("nlp", "figure_value_roles.tsv")
+
+
 def _rank_cues():
     return labelled_patterns("nlp", "rank_cues.tsv")
+
+
+@lru_cache(maxsize=1)
+def _index_phrases() -> tuple[tuple[str, re.Pattern], ...]:
+    """Index names and the metric a rank in them gets, longest phrase first."""
+    rows = sorted(table("nlp", "indices.tsv"), key=lambda r: -len(r[1]))
+    return tuple((metric, re.compile(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", re.IGNORECASE))
+                 for metric, phrase in rows)
 
 
 # "progress" cues are verbs ("hoàn thành", "đạt ... kế hoạch") that frame any
@@ -104,23 +146,41 @@ def metric_of(clause_before: str, clause_after: str) -> str:
     return "other"
 
 
+MAX_METRIC_REACH = 100   # a cue further back speaks of something else ("họp trực tuyến ..., GDP tăng 7%")
+
+
 def _widening(before: str, after: str):
-    """The comma clause around the number first, then the whole clause."""
+    """The comma clause around the number first, then the sentence before it, up to a reach."""
     cut = before.rfind(",")
     end = after.find(",")
     yield (before[cut + 1:] if cut >= 0 else before), (after[:end] if end >= 0 else after)
-    yield before, after
+    yield before[-MAX_METRIC_REACH:], after
 
 
-def role_of(before: str, after: str) -> str | None:
-    """Why a value is not a unit's own figure, if it is not."""
+def neutral_cue(before: str, after: str) -> str | None:
+    """Why a value may be no unit's own (gap, threshold, average, survey), if a cue says so."""
     window = before[-MAX_ROLE_WINDOW:]
-    for role, pattern in _role_cues():
-        if role != "national" and pattern.search(window):
-            return role
-    if re.match(r"\s*(?:so với|trở lên)", after):
-        return "gap" if after.strip().startswith("so") else "threshold"
+    for reason, pattern in _role_cues():
+        if reason == "survey" and (pattern.search(window) or pattern.search(after[:MAX_ROLE_WINDOW])):
+            return reason
+        if reason not in ("national", "survey") and pattern.search(window):
+            return reason
+    if re.match(r"\s*trở lên", after):
+        return "threshold"
+    if re.match(r"\s*so với", after) and not re.search(r"(?:tăng|giảm)(?: thêm| được)?\s*$", window):
+        return "gap"   # "cao ... 5% so với X"; but "tăng 5% so với năm 2020" is the unit's change
     return None
+
+
+def value_role_of(before: str) -> str:
+    """What a unit's value is to it: the nearest role cue before the number in its clause."""
+    window = before[-MAX_CUE_WINDOW:]
+    best: tuple[int, str] | None = None
+    for role, pattern in _value_role_cues():
+        for m in pattern.finditer(window):
+            cand = (len(window) - m.end(), role)
+            best = min(best, cand) if best else cand
+    return best[1] if best else "level"
 
 
 def _clause_start(text: str, sent_start: int, pos: int) -> int:
@@ -134,96 +194,216 @@ def _clause_end(text: str, pos: int, sent_end: int) -> int:
     return min(ends) if ends else sent_end
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _owner_kind(ref: UnitRef | None) -> str:
+    if ref is None:
+        return "none"
+    if _NATIONAL_BODIES.match(ref.name.strip()):
+        return "national_body"
+    if ref.admin is not None:
+        return ref.admin.level
+    return ref.kind
+
+
+def topic_unit(units: list[Span], title_end: int) -> UnitRef | None:
+    """The unit a document is about: named in its title, else named far more than any other."""
+    if not units:
+        return None
+    in_title = [u._.unit for u in units if u.start_char < title_end]
+    counts = Counter(u._.unit.name for u in units)
+    by_name = {u._.unit.name: u._.unit for u in units}
+    if in_title:
+        return in_title[0]
+    (name, top), *rest = counts.most_common(2) + [("", 0)]
+    second = rest[0][1] if rest else 0
+    return by_name[name] if top >= 3 and top >= 2 * second else None
+
+
+def dominant_year(text: str) -> int | None:
+    """The year a document names most often, if named at least twice as often as any other."""
+    counts = Counter(int(y) for y in _YEAR.findall(text))
+    if not counts:
+        return None
+    (year, top), *rest = counts.most_common(2)
+    return year if not rest or top >= 2 * rest[0][1] else None
+
+
+def ownership_features(fig: Figure, sentence: str, owner: UnitRef | None, cue: str | None,
+                       n_units: int) -> dict:
+    """What the ownership model reads: the sentence's words, how the owner was found, cues.
+
+    (Words just before and after the value as separate features scored lower in grouped CV.)"""
+    feats: dict[str, float] = {f"src={fig.source}": 1.0, f"cue={cue}": 1.0, f"role={fig.value_role}": 1.0,
+                               f"owner={_owner_kind(owner)}": 1.0, f"units={min(n_units, 3)}": 1.0,
+                               f"metric={fig.metric}": 1.0}
+    for w in set(_words(sentence)):
+        feats[f"s={w}"] = feats.get(f"s={w}", 0.0) + 0.3
+    return feats
+
+
 class FigureExtractor:
+    """Finds figure candidates; `model` (an ownership model) decides which a unit owns.
+
+    `cues_only` (default: no model) lets the cues settle every candidate; training sets it
+    False without a model, to see the candidates the model will be asked about."""
+
+    def __init__(self, model=None, cues_only: bool | None = None):
+        self.model = model
+        self.cues_only = model is None if cues_only is None else cues_only
+
     def __call__(self, doc: Doc) -> Doc:
-        text = text_of(doc)
-        units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None]
-        values = [s for s in doc.spans[GROUP] if s.label_ in ("PERCENT", "FRACTION")]
-        figures: list[Figure] = []
-        carried: list[UnitRef] = []
-        last_index_year: int | None = None
-        for sent in doc.sents:
-            s0, s1 = sent.start_char, sent.end_char
-            sent_units = [u for u in units if s0 <= u.start_char < s1]
-            sent_values = [v for v in values if s0 <= v.start_char < s1]
-            year_here = _index_year(text[s0:s1])
-            if year_here:
-                last_index_year = year_here
-            prev_value_end = s0
-            for v in sent_values:
-                fig = self._figure(doc, v, sent, sent_units, carried, prev_value_end)
-                if fig is None:
-                    continue
-                fig.year = _year_for(text, fig, s0, last_index_year, doc)
-                figures.append(fig)
-                prev_value_end = v.end_char
-            figures += self._ranks(doc, sent, sent_units, carried, last_index_year)
-            if sent_units:
-                carried = [sent_units[0]._.unit]
+        figures = self.candidates(doc)
+        if self.model is not None:
+            self.model.apply(figures)
         doc._.figures = figures
         doc.spans["figures"] = [doc.char_span(f.start, f.end, label=f.value_type, alignment_mode="expand")
                                 for f in figures]
         return doc
 
-    def _figure(self, doc: Doc, v: Span, sent: Span, sent_units: list[Span], carried: list[UnitRef],
-                prev_value_end: int) -> Figure | None:
+    def candidates(self, doc: Doc) -> list[Figure]:
+        text = text_of(doc)
+        units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None]
+        values = [s for s in doc.spans[GROUP] if s.label_ in ("PERCENT", "FRACTION")]
+        title_end = text.find("\n") if "\n" in text[:400] else 0
+        topic = topic_unit(units, title_end)
+        title_years = [int(y) for y in _YEAR.findall(text[:title_end])] if title_end else []
+        doc_year = dominant_year(text)
+        figures: list[Figure] = []
+        carried: list[UnitRef] = []
+        last_index_year: int | None = None
+        index_metric: str | None = None
+        paragraph_year: int | None = None
+        for sent in doc.sents:
+            s0, s1 = sent.start_char, sent.end_char
+            if "\n" in text[max(0, s0 - 1):s0 + 1]:
+                paragraph_year = None
+            sentence = text[s0:s1]
+            sent_units = [u for u in units if s0 <= u.start_char < s1]
+            sent_values = [v for v in values if s0 <= v.start_char < s1]
+            year_here = _index_year(sentence)
+            if year_here:
+                last_index_year = year_here
+            index_metric = _named_index(sentence) or index_metric
+            context = _YearContext(last_index_year, paragraph_year, title_years[-1] if title_years else None,
+                                   published_year(doc), doc_year)
+            prev_value_end = s0
+            for v in sent_values:
+                for fig in self._figures(doc, v, sent, sent_units, carried, topic, prev_value_end):
+                    fig.year = _year_for(text, fig, s0, context)
+                    figures.append(fig)
+                prev_value_end = v.end_char
+            figures += self._ranks(doc, sent, sent_units, index_metric, context)
+            if sent_units:
+                carried = [sent_units[0]._.unit]
+            years = _YEAR.findall(sentence)
+            if years:
+                paragraph_year = int(years[-1])
+        return figures
+
+    def _figures(self, doc: Doc, v: Span, sent: Span, sent_units: list[Span], carried: list[UnitRef],
+                 topic: UnitRef | None, prev_value_end: int) -> list[Figure]:
         text = text_of(doc)
         s0, s1 = sent.start_char, sent.end_char
         raw = v.text
-        if v.label_ == "FRACTION" and re.search(r"\bthứ\s*$", text[max(s0, v.start_char - 8):v.start_char]):
-            return None  # "xếp thứ 10/63" is a rank, read by _ranks
-        if v.label_ == "PERCENT":
-            value_type, value, total = "percent", parse_number(raw), None
-        else:
+        if v.label_ == "FRACTION":
+            if re.search(r"\b(?:thứ|xếp|đứng|hạng)\s*$|\(\s*$", text[max(s0, v.start_char - 8):v.start_char]):
+                return []  # "xếp thứ 10/63", "(58/63)" are ranks, read by _ranks
             a, b = raw.replace("điểm", "").split("/")[:2]
             value, total = parse_number(a), parse_number(b)
+            if value is None or total is None or value > total or 1900 <= total <= 2100:
+                return []   # "12/2016", "56/2010": a date or a document number
+            if value is None or not _FRACTION_OF.match(text, v.end_char if "điểm" not in raw else v.start_char):
+                if "điểm" not in raw:
+                    return []   # dates ("15/5"), document numbers ("56/2010"): not figures
             value_type = "score" if "điểm" in raw or "điểm" in text[v.end_char:v.end_char + 8] or (
                 value is not None and not float(value).is_integer()) else "fraction"
+        else:
+            value_type, value, total = "percent", parse_number(raw), None
         if value is None:
-            return None
-        before_units = [u for u in sent_units if u.end_char <= v.start_char]
+            return []
         clause0 = _clause_start(text, s0, v.start_char)
+        before_units = [u for u in sent_units if u.end_char <= v.start_char]
         subject = before_units[-1] if before_units else None
         chain = _chain(text, before_units) if subject is not None else []
         seg_start = subject.end_char if subject is not None else max(clause0, prev_value_end)
         before = text[seg_start:v.start_char]
+        clause_end = _clause_end(text, v.end_char, s1)
         after = text[v.end_char:min(s1, v.end_char + 40)]
-        role = role_of(before, after) if value_type == "percent" else None
-        if subject is None and role is None:
-            # no unit before it: a unit later in the clause, else the previous sentence's subject
-            later = [u for u in sent_units if u.start_char >= v.end_char
-                     and u.start_char < _clause_end(text, v.end_char, s1)]
-            units = [later[0]._.unit] if later else list(carried)
-            if _generic_subject(text[clause0:v.start_char]):
-                units, role = [], "national"
-        elif role is not None:
-            units = []
+        cue = neutral_cue(before, after) if value_type == "percent" else None
+        if cue is None and subject is None and _generic_subject(text[clause0:v.start_char]):
+            cue = "national"   # (a count naming the listed units, "4 đơn vị", is not a national total)
+        if subject is not None:
+            shared = len(chain) > 1 and bool(_SHARED.search(text[chain[0].start_char:v.start_char]))
+            units, source = ([u._.unit for u in chain], "list") if shared else ([subject._.unit], "subject")
+            if subject.start_char < clause0:
+                source = "subject_far"
         else:
-            shared = len(chain) > 1 and bool(_SHARED.search(before))
-            units = [u._.unit for u in chain] if shared else [subject._.unit]
+            later = [u for u in sent_units if v.end_char <= u.start_char < min(clause_end, v.end_char + MAX_LATER)]
+            if later:
+                units, source = [later[0]._.unit], "later"
+            elif carried:
+                units, source = list(carried), "carried"
+            elif topic is not None:
+                units, source = [topic], "topic"
+            else:
+                units, source = [], "none"
+        # a gap between two units ("thấp hơn 5% so với Đà Nẵng") is no one's value; "bằng 47% so
+        # với năm 2014" or "cao hơn kế hoạch" compares a unit with itself: the model weighs those
+        strong_gap = cue == "gap" and (bool(_STRONG_GAP.search(before)) or any(
+            v.end_char <= u.start_char < clause_end for u in sent_units))
         after_end = min(s1, v.end_char + 80)
         semi = text.find(";", v.end_char, after_end)
-        metric = metric_of(text[clause0:v.start_char], text[v.end_char:semi if semi >= 0 else after_end])
-        quote_start = subject.start_char if subject is not None and not role else max(clause0, prev_value_end)
-        return Figure(value=value, value_type=value_type, start=v.start_char, end=v.end_char,
-                      sent_start=s0, sent_end=s1, units=units if not role else [], metric=metric,
-                      role=role, total=total, quote_start=quote_start)
+        metric = metric_of(text[s0:v.start_char], text[v.end_char:semi if semi >= 0 else after_end])
+        role = value_role_of(text[clause0:v.start_char])
+        quote_start = subject.start_char if source in ("subject", "list", "subject_far") else max(clause0, prev_value_end)
+        base = dict(value_type=value_type, sent_start=s0, sent_end=s1, metric=metric, total=total,
+                    quote_start=quote_start, source=source)
+        low = _RANGE_LOW.search(text, max(s0, v.start_char - 24), v.start_char) if value_type == "percent" else None
+        out = []
+        if low and parse_number(low.group(1)) is not None and parse_number(low.group(1)) < value:
+            out.append(Figure(value=parse_number(low.group(1)), start=low.start(1), end=v.end_char,
+                              units=list(units), value_role="range_low", **base))
+            out.append(Figure(value=value, start=low.start(1), end=v.end_char, units=list(units),
+                              value_role="range_high", **base))
+            before = text[seg_start:low.start()] if low.start() >= seg_start else before
+        else:
+            out.append(Figure(value=value, start=v.start_char, end=v.end_char, units=list(units),
+                              value_role=role, **base))
+        for fig in out:
+            fig.role = cue
+            owner = units[0] if units else None
+            fig.features = ownership_features(fig, text[s0:s1], owner, cue, len(sent_units))
+            decisive = self.cues_only or value_type != "percent" or _decisive(cue, metric, strong_gap)
+            if (cue is not None and decisive) or (
+                    (value_type != "percent" or self.cues_only) and source in ("topic", "none")):
+                _make_neutral(fig, cue or "unattributed")
+        return out
 
-    def _ranks(self, doc: Doc, sent: Span, sent_units: list[Span], carried: list[UnitRef],
-               year: int | None) -> list[Figure]:
+    def _ranks(self, doc: Doc, sent: Span, sent_units: list[Span], index_metric: str | None,
+               context: "_YearContext") -> list[Figure]:
         text = text_of(doc)
         s0, s1 = sent.start_char, sent.end_char
+        sentence = text[s0:s1]
+        ranking = bool(_RANKING_CONTEXT.search(sentence))
         out = []
         taken: list[tuple[int, int]] = []
-        for direction, pattern in _rank_cues():
+        for label, pattern in _rank_cues():
+            direction, _, strength = label.partition(":")
+            if strength == "weak" and not ranking:
+                continue
             for m in pattern.finditer(text, s0, s1):
                 a, b = m.span()
                 if any(a < e and s < b for s, e in taken):
                     continue
-                taken.append((a, b))
                 groups = m.groupdict()
                 pos = int(groups["pos"]) if groups.get("pos") else (1 if direction == "top" else None)
                 total = float(groups["total"]) if groups.get("total") else None
+                if total is not None and (pos is None or pos > total or pos == 0 or total > 200):
+                    continue   # not a position among units ("15/5", "2/2016")
+                taken.append((a, b))
                 before = [u for u in sent_units if u.end_char <= a and _clause_start(text, s0, a) <= u.start_char]
                 after = [u for u in sent_units if u.start_char >= b]
                 listed = after and re.match(r"\s*(?:là|gồm|thuộc về|:)\s*$", text[b:after[0].start_char])
@@ -235,19 +415,42 @@ class FigureExtractor:
                     units = []  # a rank needs its subject in the clause: no carrying over
                 if not units:
                     continue
+                metric = _named_index(sentence) or index_metric or "par_index"
                 fig = Figure(
                     value=float(pos) if pos is not None else float("nan"), value_type="rank", start=a, end=b,
-                    sent_start=s0, sent_end=s1, units=units, metric="par_index", year=None,
+                    sent_start=s0, sent_end=s1, units=units, metric=metric, year=None,
                     position=pos, total=total, direction=None if direction == "none" else direction,
-                    quote_start=before[-1].start_char if before and not listed else a,
+                    quote_start=before[-1].start_char if before and not listed else a, source="subject",
                 )
-                fig.year = _year_for(text, fig, s0, year, doc)
+                fig.year = _year_for(text, fig, s0, context)
                 out.append(fig)
         return out
 
 
+def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:
+    """Whether a neutral cue settles the matter, or the ownership model should weigh it."""
+    if cue in ("average", "survey", "national") or (cue == "gap" and strong_gap):
+        return True
+    return metric not in LEARNED_METRICS
+
+
+def _make_neutral(fig: Figure, reason: str) -> None:
+    fig.units, fig.role, fig.value_role = [], reason, "neutral"
+    fig.quote_start = min(fig.quote_start, fig.start) if fig.source in ("subject", "list") else fig.quote_start
+
+
+def _named_index(sentence: str) -> str | None:
+    """The index a sentence names ("PCI", "Chỉ số CCHC"), as a metric."""
+    best: tuple[int, str] | None = None
+    for metric, pattern in _index_phrases():
+        m = pattern.search(sentence)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), metric if metric != "par_component" else "par_index")
+    return best[1] if best else None
+
+
 def _chain(text: str, units: list[Span], forward: bool = False) -> list[Span]:
-    """Units listed together ("A, B và C"): the last one before a value and its list mates."""
+    """Units listed together ("A, B và C", "A; B; C"): the last one before a value and its list mates."""
     if not units:
         return []
     seq = units if forward else list(reversed(units))
@@ -255,7 +458,7 @@ def _chain(text: str, units: list[Span], forward: bool = False) -> list[Span]:
     for nxt in seq[1:]:
         cur = chain[-1]
         gap = text[cur.end_char:nxt.start_char] if forward else text[nxt.end_char:cur.start_char]
-        if re.fullmatch(r"\s*(?:,|và|cùng|cùng với|;)?\s*", gap) or (forward and _VALUE_GAP.fullmatch(gap)):
+        if _LIST_GAP.fullmatch(gap) or (forward and _VALUE_GAP.fullmatch(gap)):
             chain.append(nxt)
         else:
             break
@@ -274,30 +477,65 @@ def _index_year(sentence: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _year_for(text: str, fig: Figure, s0: int, index_year: int | None, doc: Doc) -> int | None:
-    """The year a figure refers to: a year in its clause, else the index year in force."""
-    def own_years(a: int, b: int) -> list[int]:
-        # a year being compared against ("so với năm 2020") is not the figure's year
-        return [int(m.group(1)) for m in _YEAR.finditer(text, a, b) if not _COMPARED.search(text, a, m.start())]
+@dataclass(frozen=True)
+class _YearContext:
+    index_year: int | None      # the index year last named ("Chỉ số CCHC năm 2016")
+    paragraph_year: int | None  # the last year an earlier sentence of the paragraph named
+    title_year: int | None
+    published: int | None
+    document_year: int | None = None   # the year the document names most, when one dominates
 
-    years = own_years(_clause_start(text, s0, fig.start), fig.start)
+
+def _own_years(text: str, a: int, b: int) -> list[int]:
+    """Years in text[a:b], a period giving its end year; a year compared against is not one."""
+    out = []
+    ends = {m.start(1): int(m.group(1)) for m in _PERIOD.finditer(text, a, b)}
+    starts = {m.start() for m in _PERIOD.finditer(text, a, b)}
+    for m in _YEAR.finditer(text, a, b):
+        if m.start() in starts and m.start() not in ends:
+            continue   # "2014-2016": the period's end year speaks for it
+        if _COMPARED.search(text, a, m.start()):
+            continue
+        out.append(int(m.group(1)))
+    return out
+
+
+def _year_for(text: str, fig: Figure, s0: int, ctx: _YearContext) -> int | None:
+    """The year a figure refers to: its clause, its sentence, its paragraph, the title, the index year."""
+    years = _own_years(text, _clause_start(text, s0, fig.start), fig.start)
     if years:
         return years[-1]
-    years = own_years(fig.end, _clause_end(text, fig.end, fig.sent_end))
+    years = _own_years(text, fig.end, _clause_end(text, fig.end, fig.sent_end))
     if years:
         return years[0]
-    years = own_years(s0, fig.start)
+    years = _own_years(text, s0, fig.sent_end)
     if years:
-        return years[-1]
-    if fig.metric in ("par_index", "par_component", "satisfaction"):
-        if index_year:
-            return index_year
-        # indices are published the year after the one they measure
-        return published_year(doc) - 1 if published_year(doc) and fig.metric == "par_index" else None
-    return published_year(doc)
+        return years[0]
+    sentence = text[s0:fig.sent_end]
+    now = ctx.published or ctx.document_year
+    if now and _THIS_YEAR.search(sentence):
+        return now
+    if now and _LAST_YEAR.search(sentence):
+        return now - 1
+    if fig.metric in ("par_index", "par_component", "satisfaction", "pci", "papi") and ctx.index_year:
+        return ctx.index_year
+    if ctx.paragraph_year:
+        return ctx.paragraph_year
+    if ctx.title_year:
+        return ctx.title_year
+    if ctx.document_year and fig.metric not in ("par_index", "par_component", "satisfaction", "pci", "papi"):
+        return ctx.document_year   # a report on the current state speaks of the year it is about
+    if fig.metric == "par_index" and ctx.published and re.search(r"công bố", sentence, re.IGNORECASE):
+        return ctx.published - 1   # an index is announced the year after the one it measures
+    return None
 
 
+@Language.factory("parlens_figures", default_config={"model": "default"})
+def create_figure_extractor(nlp: Language, name: str, model: str | None) -> FigureExtractor:
+    """`model`: "default" for the bundled ownership model, a path to a pickled one, or None (cues only)."""
+    from nlp.figure_model import load_model
+    return FigureExtractor(load_model(model) if model else None)
 
-@Language.factory("parlens_figures")
-def create_figure_extractor(nlp: Language, name: str) -> FigureExtractor:
-    return FigureExtractor()
+
+def is_nan(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

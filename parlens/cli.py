@@ -89,11 +89,14 @@ def cmd_eval(args) -> int:
 
 
 def cmd_train(args) -> int:
-    """Rebuild the statement model from nlp/data/training (fixed seeds); --cv prints the grouped
-    cross-validation that chose its threshold."""
+    """Rebuild the statement and figure-ownership models from nlp/data/training (fixed seeds);
+    --cv prints the grouped cross-validation that chose their thresholds."""
+    from nlp import figure_model
     from nlp.statements import build_model, model_path
 
     out = Path(args.out) if args.out else model_path()
+    fig_out = out.with_name(f"figures-{out.name}") if args.out else figure_model.model_path()
+    fig = figure_model.build_model(fig_out, folds=args.folds)
     res = build_model(out, folds=args.folds)
     if args.cv:
         print(f"{res['clauses']} clauses from {res['documents']} documents, {res['folds']}-fold cross-validation "
@@ -101,7 +104,10 @@ def cmd_train(args) -> int:
         print(f"threshold {res['threshold']:.2f}: statement F1 {res['statement_f1']:.3f}, "
               f"accuracy {res['accuracy']:.3f}, macro-F1 {res['macro_f1']:.3f}")
         print("F1 by kind: " + ", ".join(f"{k} {v:.3f}" for k, v in res["per_class_f1"].items()))
+        print(f"figure ownership: {fig['examples']} labelled percentages ({fig['owned']} a unit's own), "
+              f"threshold {fig['threshold']:.2f}: F1 {fig['f1']:.3f}")
     print(f"model: {out}")
+    print(f"figure model: {fig_out}")
     return 0
 
 

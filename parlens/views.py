@@ -199,7 +199,7 @@ def findings_table(conn: sqlite3.Connection, kind: str | None = None, unit: str 
     return df[columns + ["finding_id"]] if extra else df[columns]
 
 
-FIGURE_COLUMNS = ("unit", "unit_type", "province", "metric", "value", "value_type", "year", "rank_position",
+FIGURE_COLUMNS = ("unit", "unit_type", "province", "metric", "value", "value_type", "value_role", "year", "rank_position",
                   "rank_total", "rank_direction", "text", "sentence", "doc_id", "title", "published",
                   "unit_code", "finding_id")
 
@@ -208,7 +208,7 @@ def figures_table(conn: sqlite3.Connection) -> pd.DataFrame:
     """Every figure with its unit, metric, value, year, rank and source document and sentence."""
     rows = conn.execute(
         "SELECT f.id AS finding_id, f.unit, f.unit_type, f.province, f.metric, f.value, f.value_type, f.year, "
-        "f.rank_position, f.rank_total, f.rank_direction, f.text, "
+        "f.rank_position, f.rank_total, f.rank_direction, f.value_role, f.text, "
         "substr(d.text, f.sent_start + 1, f.sent_end - f.sent_start) AS sentence, f.doc_id, d.title, d.published, "
         "f.unit_code FROM findings f JOIN documents d ON d.id = f.doc_id WHERE f.kind = 'figure' "
         "ORDER BY f.unit, f.metric, f.year, f.id").fetchall()

@@ -33,29 +33,39 @@ def test_one_value_shared_by_a_list_of_units(figures):
     assert {(f.unit, f.value) for f in out} == {("Sở Tư pháp", 91.2), ("Sở Tài chính", 91.2)}
 
 
-def test_subject_carried_over_and_change_is_not_a_score(figures):
+def test_subject_carried_over_and_a_change_is_the_units_with_its_role(figures):
     text = ("Chỉ số cải cách hành chính năm 2021 của huyện Mỹ Đức xếp thứ 25/30. "
             "Kết quả chỉ số đạt 82,5%, tăng 5% so với năm 2020.")
     out = figures(text, published="2022-03-01", with_neutral=True)
-    own = [(f.unit, f.value, f.value_type, f.year) for f in out if f.unit]
-    assert ("huyện Mỹ Đức", 82.5, "percent", 2021) in own
+    own = [(f.unit, f.value, f.value_type, f.year, f.value_role) for f in out if f.unit]
+    assert ("huyện Mỹ Đức", 82.5, "percent", 2021, "level") in own
     rank = next(f for f in out if f.value_type == "rank")
     assert (rank.unit, rank.rank_position, rank.rank_total) == ("huyện Mỹ Đức", 25, 30)
     change = next(f for f in out if f.value == 5.0)
-    assert change.unit is None and change.extra["role"] == "change"
+    assert (change.unit, change.value_role) == ("huyện Mỹ Đức", "change")
 
 
 @pytest.mark.parametrize("text,value,role", [
     ("Chỉ số của tỉnh Quảng Ninh thấp hơn 27,77% so với Đà Nẵng.", 27.77, "gap"),
-    ("Năm 2016, các bộ đạt bình quân 80,5%.", 80.5, "average"),
+    ("Năm 2016, giá trị trung bình của các bộ đạt 80,5%.", 80.5, "average"),
     ("Năm 2016, 19 bộ có chỉ số đạt trên 75%.", 75.0, "threshold"),
     ("Cả nước có 63 tỉnh, thành phố; tỷ lệ chung toàn quốc đạt 81,2%.", 81.2, "national"),
-    ("Mục tiêu đến năm 2025, tỉnh Bắc Ninh phấn đấu đạt 95% hồ sơ trực tuyến.", 95.0, "target"),
 ])
 def test_values_that_are_not_a_units_score(figures, text, value, role):
     out = figures(text, with_neutral=True)
     f = next(f for f in out if f.value == value)
-    assert f.unit is None and f.extra["role"] == role
+    assert f.unit is None and f.extra["role"] == role and f.value_role == "neutral"
+
+
+@pytest.mark.parametrize("text,value,role", [
+    ("Mục tiêu đến năm 2025, tỉnh Bắc Ninh phấn đấu đạt 95% hồ sơ trực tuyến.", 95.0, "target"),
+    ("Năm 2017, tổng sản phẩm trên địa bàn tỉnh Vĩnh Phúc tăng 8,2% so với cùng kỳ.", 8.2, "change"),
+    ("Năm 2017, thu từ doanh nghiệp chiếm 62% tổng thu ngân sách của thành phố Đà Nẵng.", 62.0, "share"),
+    ("Năm 2016, tỷ lệ hồ sơ đúng hạn của huyện Sóc Sơn đạt 97,3%.", 97.3, "level"),
+])
+def test_targets_changes_and_shares_of_one_unit_are_its_figures(figures, text, value, role):
+    f = next(f for f in figures(text) if f.value == value)
+    assert f.unit and f.value_role == role
 
 
 @pytest.mark.parametrize("text,metric", [
@@ -74,8 +84,10 @@ def test_metric_from_cues(figures, text, metric):
 def test_index_year_not_publication_year(figures):
     (f,) = figures("Theo Chỉ số CCHC năm 2022 vừa công bố, quận Cầu Giấy đạt 95,24%.", published="2023-05-02")
     assert f.year == 2022
-    (g,) = figures("Quận Cầu Giấy đạt 95,24% chỉ số cải cách hành chính.", published="2023-05-02")
-    assert g.year == 2022  # an index is published the year after the one it measures
+    (g,) = figures("Chỉ số cải cách hành chính vừa công bố: quận Cầu Giấy đạt 95,24%.", published="2023-05-02")
+    assert g.year == 2022  # an announced index measures the year before
+    (h,) = figures("Quận Cầu Giấy đạt 95,24% chỉ số cải cách hành chính.", published="2023-05-02")
+    assert h.year is None  # nothing says which year: no guess from the publication date
 
 
 @pytest.mark.parametrize("text,unit,pos,total,direction", [
@@ -100,3 +112,74 @@ def test_scores_and_fractions(figures):
     assert (score.unit, score.value, score.rank_total) == ("huyện Thường Tín", 35.18, 38)
     frac = next(f for f in out if f.value_type == "fraction")
     assert (frac.unit, frac.value, frac.rank_total, frac.metric) == ("huyện Ứng Hòa", 16, 24, "progress")
+
+
+@pytest.mark.parametrize("text", [
+    "Hội nghị diễn ra từ ngày 15-17/5 tại huyện Đông Anh.",
+    "Theo Nghị định 56/2010/NĐ-CP, UBND huyện Gia Lâm rà soát lại 12/2016 hồ sơ.",
+    "Giai đoạn 2/2016-5/2017, tỉnh Hà Giang tổ chức nhiều hội nghị.",
+])
+def test_dates_and_document_numbers_are_not_figures(figures, text):
+    assert figures(text, with_neutral=True) == []
+
+
+@pytest.mark.parametrize("text,value", [
+    ("Năm 2017, tăng trưởng GDP cả nước dự kiến đạt 6,7%, tỉnh Lâm Đồng cũng đã có báo cáo.", 6.7),
+    ("Theo khảo sát, 45% doanh nghiệp được hỏi tại tỉnh Bình Dương phải chi phí không chính thức.", 45.0),
+    ("Chỉ số của thành phố Cần Thơ cao hơn giá trị trung bình 3,5%.", 3.5),
+])
+def test_national_survey_and_gap_values_get_no_unit(figures, text, value):
+    f = next(f for f in figures(text, with_neutral=True) if f.value == value)
+    assert f.unit is None and f.value_role == "neutral"
+
+
+@pytest.mark.parametrize("text", [
+    "Quận Ba Đình; quận Hoàn Kiếm; quận Tây Hồ và quận Long Biên là 4 đơn vị dẫn đầu, đều đạt 100% hồ sơ đúng hạn.",
+    "Quận Ba Đình, quận Hoàn Kiếm, quận Tây Hồ và quận Long Biên cùng đạt 100% hồ sơ đúng hạn năm 2017.",
+])
+def test_one_value_reaches_every_listed_unit(figures, text):
+    out = [f for f in figures(text) if f.value == 100.0]
+    assert {f.unit for f in out} == {"quận Ba Đình", "quận Hoàn Kiếm", "quận Tây Hồ", "quận Long Biên"}
+
+
+def test_a_range_gives_its_two_ends(figures):
+    out = figures("Năm 2018, tỉnh Bắc Ninh phấn đấu tăng trưởng kinh tế từ 8,5 đến 9%.")
+    assert sorted((f.value, f.value_role) for f in out if f.value_type == "percent") == [
+        (8.5, "range_low"), (9.0, "range_high")]
+    assert {f.unit for f in out} == {"tỉnh Bắc Ninh"} and {f.year for f in out} == {2018}
+
+
+@pytest.mark.parametrize("text,pos,total,metric", [
+    ("Chỉ số PCI năm 2016 của tỉnh Cao Bằng xếp 61/63.", 61, 63, "pci"),
+    ("Về Chỉ số CCHC năm 2016, tỉnh Cao Bằng (58/63) vẫn thuộc nhóm thấp.", 58, 63, "par_index"),
+    ("Theo PAPI năm 2016, tỉnh Cao Bằng đứng thứ 40/63.", 40, 63, "papi"),
+])
+def test_ranks_with_their_index(figures, text, pos, total, metric):
+    (r,) = [f for f in figures(text) if f.value_type == "rank"]
+    assert (r.unit, r.rank_position, r.rank_total, r.metric, r.year) == ("tỉnh Cao Bằng", pos, total, metric, 2016)
+
+
+@pytest.mark.parametrize("text", [
+    "Chủ tịch UBND tỉnh Bắc Giang dẫn đầu đoàn công tác sang thăm Nhật Bản.",
+    "UBND huyện Mê Linh quyết định hạ thi đua của cán bộ xuống mức thấp nhất.",
+    "Ngành công nghiệp của tỉnh Bình Dương chiếm tỉ trọng cao nhất trong cơ cấu kinh tế.",
+])
+def test_rank_words_in_another_sense_are_not_ranks(figures, text):
+    assert not [f for f in figures(text) if f.value_type == "rank"]
+
+
+def test_year_from_the_title_and_a_periods_end(figures):
+    text = ("Kinh tế tỉnh Nghệ An 6 tháng đầu năm 2017\n"
+            "Tỷ lệ giải ngân vốn đầu tư công của tỉnh Nghệ An đạt 45,6%. "
+            "Tốc độ tăng trưởng bình quân giai đoạn 2011 - 2016 của tỉnh Nghệ An đạt 7,5%.")
+    out = {f.value: f.year for f in figures(text)}
+    assert out[45.6] == 2017 and out[7.5] == 2016
+
+
+@pytest.mark.parametrize("text,metric", [
+    ("Chỉ số CCHC năm 2016 của tỉnh Hà Tĩnh, chỉ số thành phần cải cách thể chế đạt 78,1%.", "par_component"),
+    ("Năm 2017, tỷ lệ doanh nghiệp nộp thuế điện tử tại tỉnh Hà Tĩnh đạt 98%.", "online_service"),
+])
+def test_metric_from_the_phrase_governing_the_value(figures, text, metric):
+    (f,) = [f for f in figures(text) if f.value_type == "percent"]
+    assert f.metric == metric
