@@ -21,7 +21,7 @@ CONTRACT_COLUMNS = (
     "value_type", "year", "speaker", "text", "start", "end",
 )
 EXTRA_COLUMNS = (
-    "value_role", "subtype", "unit_type", "rank_position", "rank_total", "rank_direction", "speaker_role",
+    "unit_name", "value_role", "subtype", "unit_type", "rank_position", "rank_total", "rank_direction", "speaker_role",
     "speaker_unit", "stance", "turn", "doc_type", "site", "sentence",
 )
 _FORMULA_START = frozenset("=+-@")
@@ -97,8 +97,9 @@ def query_findings(conn: sqlite3.Connection, kind: str | None = None, unit: str 
         where.append(f"f.kind IN ({', '.join('?' * len(kinds))})")
         args += kinds
     if unit:
-        where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_code = ? OR f.province LIKE ? ESCAPE '\\')")
-        args += [like_pattern(unit), unit, like_pattern(unit)]
+        where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_name LIKE ? ESCAPE '\\' OR f.unit_code = ? "
+                     "OR f.province LIKE ? ESCAPE '\\')")
+        args += [like_pattern(unit), like_pattern(unit), unit, like_pattern(unit)]
     if year is not None:
         where.append("f.year = ?")
         args.append(int(year))

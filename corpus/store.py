@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS findings (
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     kind TEXT NOT NULL,              -- figure | weakness | cause | remedy
     subtype TEXT,                    -- objective | subjective for causes
-    unit TEXT,
+    unit TEXT,                       -- as the text names it ("TP.HCM")
+    unit_name TEXT,                  -- v4: normalised ("thành phố Hồ Chí Minh")
     unit_code TEXT,
     province TEXT,
     unit_type TEXT,
@@ -157,7 +158,8 @@ class Finding:
     text: str
     start: int
     end: int
-    unit: str | None = None
+    unit: str | None = None          # as the text names it
+    unit_name: str | None = None     # normalised name, shared by every way of writing it
     unit_code: str | None = None
     province: str | None = None
     unit_type: str | None = None
@@ -353,6 +355,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(findings)")}
         if "value_role" not in columns:   # v4: what a figure is to its unit (level, target, ...)
             conn.execute("ALTER TABLE findings ADD COLUMN value_role TEXT")
+        if "unit_name" not in columns:    # v4: the unit's normalised name beside the written one
+            conn.execute("ALTER TABLE findings ADD COLUMN unit_name TEXT")
+            conn.execute("UPDATE findings SET unit_name = unit")
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('application', 'parlens')")
 

@@ -9,7 +9,7 @@ unit they resolve to (``span._.unit``) and the text that refers to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from spacy.language import Language
@@ -34,6 +34,7 @@ class UnitRef:
     admin: AdminUnit | None = None
     province: str | None = None    # province name for bodies of a known province
     antecedent: bool = False       # resolved from a bare or anaphoric mention
+    written: str | None = field(default=None, compare=False)  # the mention as the text writes it ("TP.HCM")
 
     @property
     def code(self) -> str | None:
@@ -137,6 +138,8 @@ class EntityRecognizer:
         spans += self._numbers(doc, blocked=_ranges(legal) + _standard_codes(text_of(doc)))
         spans += self._indices(doc)
         spans = sorted(set(spans), key=lambda s: (s.start_char, -s.end_char))
+        for span in spans:
+            _keep_written(span)
         doc.spans[GROUP] = spans
         doc.ents = filter_spans([s for s in spans if s.label_ != "ROLE"] )
         doc._.context = ctx
@@ -549,3 +552,13 @@ def _loose(phrase: str) -> str:
 @Language.factory("parlens_entities")
 def create_entity_recognizer(nlp: Language, name: str) -> EntityRecognizer:
     return EntityRecognizer(nlp)
+
+
+def _keep_written(span: Span) -> None:
+    """Remember how the text writes a unit it names outright ("TP.HCM", "Bộ NN&PTNT"), which
+    readers quote; a bare or anaphoric mention ("thành phố") keeps the resolved name."""
+    ref = span._.unit if span.label_ == "UNIT" else None
+    if ref is not None and not ref.antecedent and ref.written is None:
+        written = " ".join(span.text.split()).strip(" ,.;:()")
+        if written and written.lower() != ref.name.lower():
+            span._.unit = replace(ref, written=written)

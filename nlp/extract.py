@@ -62,7 +62,8 @@ def _unit_fields(ref: UnitRef | None, doc: Doc) -> dict:
             unit = gazetteer().by_code.get(("province", main))
             province = unit.name if unit else None
     return {
-        "unit": ref.name,
+        "unit": ref.written or ref.name,   # as the text names it, which readers quote
+        "unit_name": ref.name,             # normalised: what views group by
         "unit_code": ref.code,
         "province": province,
         "unit_type": (ref.admin.level if ref.admin else ref.kind),

@@ -32,6 +32,8 @@ _PERIOD = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:-|–|đến|tới)\s*((?:19|2
 _YEAR_CUE = re.compile(r"(?:chỉ số|par ?index|cchc|cải cách hành chính|sipas|papi|pci|xếp hạng)[^.;%]{0,60}?"
                        r"(?:năm\s+)?((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
 _COMPARED = re.compile(r"(?:so với|hơn)\s+(?:cùng kỳ\s+)?(?:năm\s+)?$", re.IGNORECASE)
+_HORIZON = re.compile(r"(?:đến|tới|đến hết|trước|tầm nhìn|giai đoạn|định hướng|kế hoạch)\s+(?:năm\s+)?(?:\d{4}\s*[-–]\s*)?$",
+                      re.IGNORECASE)
 _THIS_YEAR = re.compile(r"\bnăm nay\b|\bnăm này\b", re.IGNORECASE)
 _LAST_YEAR = re.compile(r"\bnăm ngoái\b|\bnăm trước\b", re.IGNORECASE)
 # "A với 89,08% và B đạt 88,86%": a list whose items carry their own values
@@ -173,11 +175,14 @@ def neutral_cue(before: str, after: str) -> str | None:
 
 
 def value_role_of(before: str) -> str:
-    """What a unit's value is to it: the nearest role cue before the number in its clause."""
+    """What a unit's value is to it: a target when its clause plans it ("phấn đấu giảm 20%"
+    is a target for a change), else the nearest role cue before the number, else its level."""
     window = before[-MAX_CUE_WINDOW:]
     best: tuple[int, str] | None = None
     for role, pattern in _value_role_cues():
         for m in pattern.finditer(window):
+            if role == "target":
+                return role
             cand = (len(window) - m.end(), role)
             best = min(best, cand) if best else cand
     return best[1] if best else "level"
@@ -223,12 +228,10 @@ def topic_unit(units: list[Span], title_end: int) -> UnitRef | None:
 
 
 def dominant_year(text: str) -> int | None:
-    """The year a document names most often, if named at least twice as often as any other."""
-    counts = Counter(int(y) for y in _YEAR.findall(text))
-    if not counts:
-        return None
-    (year, top), *rest = counts.most_common(2)
-    return year if not rest or top >= 2 * rest[0][1] else None
+    """The year a report is about: the latest year it names that is not a plan's horizon
+    ("đến năm 2020", "tầm nhìn 2030", "giai đoạn 2016-2020")."""
+    years = [int(m.group(1)) for m in _YEAR.finditer(text) if not _HORIZON.search(text, max(0, m.start() - 30), m.start())]
+    return max(years) if years else None
 
 
 def ownership_features(fig: Figure, sentence: str, owner: UnitRef | None, cue: str | None,
@@ -325,7 +328,7 @@ class FigureExtractor:
         if value is None:
             return []
         clause0 = _clause_start(text, s0, v.start_char)
-        before_units = [u for u in sent_units if u.end_char <= v.start_char]
+        before_units = [u for u in sent_units if u.end_char <= v.start_char and not _aside(text, s0, u, v)]
         subject = before_units[-1] if before_units else None
         chain = _chain(text, before_units) if subject is not None else []
         seg_start = subject.end_char if subject is not None else max(clause0, prev_value_end)
@@ -358,6 +361,8 @@ class FigureExtractor:
         semi = text.find(";", v.end_char, after_end)
         metric = metric_of(text[s0:v.start_char], text[v.end_char:semi if semi >= 0 else after_end])
         role = value_role_of(text[clause0:v.start_char])
+        if role == "target" and cue == "threshold":
+            cue = None   # "phấn đấu đạt trên 90%", "mục tiêu giảm tối thiểu 15%": the unit's own target
         quote_start = subject.start_char if source in ("subject", "list", "subject_far") else max(clause0, prev_value_end)
         base = dict(value_type=value_type, sent_start=s0, sent_end=s1, metric=metric, total=total,
                     quote_start=quote_start, source=source)
@@ -427,6 +432,12 @@ class FigureExtractor:
         return out
 
 
+def _aside(text: str, s0: int, unit: Span, value: Span) -> bool:
+    """A unit inside a parenthesis closed before the value ("(vay ... Kho bạc Nhà nước) bằng 62%")."""
+    opened = text.rfind("(", s0, unit.start_char)
+    return opened > text.rfind(")", s0, unit.start_char) and ")" in text[unit.end_char:value.start_char]
+
+
 def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:
     """Whether a neutral cue settles the matter, or the ownership model should weigh it."""
     if cue in ("average", "survey", "national") or (cue == "gap" and strong_gap):
@@ -483,7 +494,7 @@ class _YearContext:
     paragraph_year: int | None  # the last year an earlier sentence of the paragraph named
     title_year: int | None
     published: int | None
-    document_year: int | None = None   # the year the document names most, when one dominates
+    document_year: int | None = None   # the year the report is about (see dominant_year)
 
 
 def _own_years(text: str, a: int, b: int) -> list[int]:
@@ -512,10 +523,11 @@ def _year_for(text: str, fig: Figure, s0: int, ctx: _YearContext) -> int | None:
     if years:
         return years[0]
     sentence = text[s0:fig.sent_end]
+    near = text[max(s0, fig.start - MAX_CUE_WINDOW):fig.start]
     now = ctx.published or ctx.document_year
-    if now and _THIS_YEAR.search(sentence):
+    if now and _THIS_YEAR.search(near):
         return now
-    if now and _LAST_YEAR.search(sentence):
+    if now and _LAST_YEAR.search(near):
         return now - 1
     if fig.metric in ("par_index", "par_component", "satisfaction", "pci", "papi") and ctx.index_year:
         return ctx.index_year

@@ -44,8 +44,8 @@ class Filters:
             where.append(f"f.kind IN ({','.join('?' * len(kinds))})")
             args += kinds
         if self.unit:
-            where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_code = ?)")
-            args += [like_pattern(self.unit), self.unit]
+            where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_name LIKE ? ESCAPE '\\' OR f.unit_code = ?)")
+            args += [like_pattern(self.unit), like_pattern(self.unit), self.unit]
         if self.province:
             where.append("f.province LIKE ? ESCAPE '\\'")
             args.append(like_pattern(self.province))

@@ -207,7 +207,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def load_members(conn: sqlite3.Connection, kind: str) -> tuple[list[Member], np.ndarray]:
     kinds = KIND_GROUPS[kind]
     rows = conn.execute(
-        f"SELECT f.id, f.doc_id, coalesce(d.duplicate_of, f.doc_id) AS canon, f.unit, "
+        f"SELECT f.id, f.doc_id, coalesce(d.duplicate_of, f.doc_id) AS canon, coalesce(f.unit_name, f.unit) AS unit, "
         f"coalesce(f.unit_code, f.unit) AS ukey, f.unit_type, coalesce(f.year, CAST(substr(d.published, 1, 4) AS INTEGER)) AS yr, "
         f"f.text, e.vector FROM findings f JOIN documents d ON d.id = f.doc_id "
         f"JOIN embeddings e ON e.finding_id = f.id WHERE f.kind IN ({','.join('?' * len(kinds))}) ORDER BY f.id",

@@ -152,7 +152,8 @@ def filter_options(conn: sqlite3.Connection) -> dict:
     provinces = [r[0] for r in conn.execute(
         "SELECT province FROM findings WHERE coalesce(province, '') != '' GROUP BY province ORDER BY count(*) DESC, province")]
     units = [r[0] for r in conn.execute(
-        "SELECT unit FROM findings WHERE coalesce(unit, '') != '' GROUP BY unit ORDER BY count(*) DESC, unit")]
+        "SELECT coalesce(unit_name, unit) AS u FROM findings WHERE coalesce(unit, '') != '' GROUP BY u "
+        "ORDER BY count(*) DESC, u")]
     years = [int(r[0]) for r in conn.execute("SELECT DISTINCT year FROM findings WHERE year IS NOT NULL ORDER BY year")]
     doc_types = [r[0] for r in conn.execute("SELECT DISTINCT doc_type FROM documents ORDER BY doc_type")]
     return {"provinces": provinces, "units": units, "years": years, "doc_types": doc_types}
@@ -207,11 +208,11 @@ FIGURE_COLUMNS = ("unit", "unit_type", "province", "metric", "value", "value_typ
 def figures_table(conn: sqlite3.Connection) -> pd.DataFrame:
     """Every figure with its unit, metric, value, year, rank and source document and sentence."""
     rows = conn.execute(
-        "SELECT f.id AS finding_id, f.unit, f.unit_type, f.province, f.metric, f.value, f.value_type, f.year, "
+        "SELECT f.id AS finding_id, coalesce(f.unit_name, f.unit) AS unit, f.unit_type, f.province, f.metric, f.value, f.value_type, f.year, "
         "f.rank_position, f.rank_total, f.rank_direction, f.value_role, f.text, "
         "substr(d.text, f.sent_start + 1, f.sent_end - f.sent_start) AS sentence, f.doc_id, d.title, d.published, "
         "f.unit_code FROM findings f JOIN documents d ON d.id = f.doc_id WHERE f.kind = 'figure' "
-        "ORDER BY f.unit, f.metric, f.year, f.id").fetchall()
+        "ORDER BY coalesce(f.unit_name, f.unit), f.metric, f.year, f.id").fetchall()
     df = pd.DataFrame([dict(r) for r in rows], columns=list(FIGURE_COLUMNS))
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     for col in ("year", "rank_position", "rank_total"):
@@ -265,7 +266,8 @@ def unit_key(unit_type: str | None, unit_code: str | None, unit: str | None) -> 
 
 def _unit_rows(conn: sqlite3.Connection) -> list[dict]:
     return [dict(r) for r in conn.execute(
-        "SELECT f.id, f.doc_id, f.kind, f.unit, f.unit_code, f.unit_type, f.province FROM findings f "
+        "SELECT f.id, f.doc_id, f.kind, coalesce(f.unit_name, f.unit) AS unit, f.unit_code, f.unit_type, "
+        "f.province FROM findings f "
         "WHERE coalesce(f.unit, '') != ''")]
 
 
@@ -303,7 +305,8 @@ def _unit_where(key: str) -> tuple[str, list]:
     level, _, rest = key.partition(":")
     level_sql = "coalesce(f.unit_type, 'unit') = ?"
     if rest.startswith("name:"):
-        return f"{level_sql} AND coalesce(f.unit_code, '') = '' AND f.unit = ?", [level, rest[5:]]
+        return f"{level_sql} AND coalesce(f.unit_code, '') = '' "
+                "AND coalesce(f.unit_name, f.unit) = ?", [level, rest[5:]]
     return f"{level_sql} AND f.unit_code = ?", [level, rest]
 
 
@@ -314,7 +317,7 @@ def unit_profile(conn: sqlite3.Connection, key: str) -> dict:
         "SELECT f.*, d.title, d.published, substr(d.text, f.sent_start + 1, f.sent_end - f.sent_start) AS sentence "
         f"FROM findings f JOIN documents d ON d.id = f.doc_id WHERE {where} ORDER BY d.published, f.doc_id, f.start",
         args)]
-    names = Counter(r["unit"] for r in rows)
+    names = Counter(r["unit_name"] or r["unit"] for r in rows)
     first = rows[0] if rows else {}
     unit = {"key": key, "unit": names.most_common(1)[0][0] if names else None,
             "unit_type": first.get("unit_type"), "province": first.get("province"),

@@ -62,6 +62,7 @@ def test_values_that_are_not_a_units_score(figures, text, value, role):
     ("Năm 2017, tổng sản phẩm trên địa bàn tỉnh Vĩnh Phúc tăng 8,2% so với cùng kỳ.", 8.2, "change"),
     ("Năm 2017, thu từ doanh nghiệp chiếm 62% tổng thu ngân sách của thành phố Đà Nẵng.", 62.0, "share"),
     ("Năm 2016, tỷ lệ hồ sơ đúng hạn của huyện Sóc Sơn đạt 97,3%.", 97.3, "level"),
+    ("Năm 2018, Sở Công Thương tỉnh Hải Dương phấn đấu giảm tối thiểu 20% chi phí tuân thủ.", 20.0, "target"),
 ])
 def test_targets_changes_and_shares_of_one_unit_are_its_figures(figures, text, value, role):
     f = next(f for f in figures(text) if f.value == value)
@@ -98,7 +99,13 @@ def test_index_year_not_publication_year(figures):
 ])
 def test_ranks(figures, text, unit, pos, total, direction):
     ranks = [f for f in figures(text) if f.value_type == "rank"]
-    assert [(f.unit, f.rank_position, f.rank_total, f.rank_direction) for f in ranks] == [(unit, pos, total, direction)]
+    assert [(f.unit_name, f.rank_position, f.rank_total, f.rank_direction) for f in ranks] == [
+        (unit, pos, total, direction)]
+
+
+def test_unit_as_written_beside_its_normalised_name(figures):
+    (f,) = figures("Năm 2016, tỷ lệ hồ sơ đúng hạn của TP.HCM đạt 97,5%.")
+    assert (f.unit, f.unit_name, f.unit_code) == ("TP.HCM", "thành phố Hồ Chí Minh", "79")
 
 
 def test_head_of_agency_is_not_a_rank(figures):
@@ -111,7 +118,7 @@ def test_scores_and_fractions(figures):
     score = next(f for f in out if f.value_type == "score")
     assert (score.unit, score.value, score.rank_total) == ("huyện Thường Tín", 35.18, 38)
     frac = next(f for f in out if f.value_type == "fraction")
-    assert (frac.unit, frac.value, frac.rank_total, frac.metric) == ("huyện Ứng Hòa", 16, 24, "progress")
+    assert (frac.unit_name, frac.value, frac.rank_total, frac.metric) == ("huyện Ứng Hòa", 16, 24, "progress")
 
 
 @pytest.mark.parametrize("text", [
