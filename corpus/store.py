@@ -450,3 +450,13 @@ def _delete(conn: sqlite3.Connection, doc_id: str) -> None:
     conn.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM signatures WHERE doc_id=?", (doc_id,))
     conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+
+def document_texts(conn: sqlite3.Connection, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(title, text) of each stored document asked for."""
+    out = {}
+    for doc_id in dict.fromkeys(doc_ids):
+        row = conn.execute("SELECT title, text FROM documents WHERE id=?", (doc_id,)).fetchone()
+        if row:
+            out[doc_id] = (row[0] or "", row[1] or "")
+    return out

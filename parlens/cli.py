@@ -79,6 +79,16 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_sample(args) -> int:
+    from parlens.sample import draw, write_sample
+
+    with closing(store.connect(_db(args), readonly=True)) as conn:
+        rows = draw(conn, args.kind, args.n, args.seed)
+        path = write_sample(conn, rows, Path(args.out))
+    print(f"drew {len(rows)} rows (seed {args.seed}) into {path}")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from parlens.evaluate import evaluate
 
@@ -168,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--with-neutral", action="store_true",
                    help="also figures that belong to no unit (averages, gaps, national totals)")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("sample", help="draw random exported rows, with their sources, for readers to judge")
+    s.add_argument("--db", default=argparse.SUPPRESS)
+    s.add_argument("--kind", type=_kind, required=True)
+    s.add_argument("--n", type=_positive, default=100)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="folder for rows.csv and docs/")
+    s.set_defaults(func=cmd_sample)
 
     s = sub.add_parser("eval", help="score extraction against gold annotations")
     s.add_argument("gold_dir")

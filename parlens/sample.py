@@ -1,0 +1,36 @@
+"""Random rows of a store for readers to judge against their sources.
+
+Quality on the real archive is measured by drawing exported rows with a fixed
+seed and having someone who did not write the extractor judge each one against
+its document. The draw takes rows of the default export (neutral figures left
+out), so it judges what users see.
+"""
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, query_findings, write_csv
+from corpus.store import document_texts, expand_kinds
+
+JUDGE_COLUMNS = ("verdict", "note")
+
+
+def draw(conn: sqlite3.Connection, kind: str, n: int, seed: int) -> list[dict]:
+    """`n` rows of the given kinds, drawn uniformly with `seed` (all of them when fewer)."""
+    rows = query_findings(conn, kind=",".join(expand_kinds(kind)), neutral=False)
+    rng = random.Random(seed)
+    picked = rng.sample(rows, min(n, len(rows)))
+    return sorted(picked, key=lambda r: (r["doc_id"], r["start"]))
+
+
+def write_sample(conn: sqlite3.Connection, rows: list[dict], out: Path) -> Path:
+    """`rows.csv` (export columns plus empty verdict/note) and the source text of every row's document."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "docs").mkdir(exist_ok=True)
+    for doc_id, (title, text) in document_texts(conn, [r["doc_id"] for r in rows]).items():
+        (out / "docs" / f"{doc_id}.txt").write_text(f"{title}\n{text}", encoding="utf-8")
+    numbered = [{"row": i + 1, **r} for i, r in enumerate(rows)]
+    write_csv(numbered, out / "rows.csv", ("row",) + CONTRACT_COLUMNS + EXTRA_COLUMNS + JUDGE_COLUMNS)
+    return out / "rows.csv"
