@@ -534,16 +534,8 @@ def build_model(path: Path | None = None, encoder_name: str | None = "default", 
 @lru_cache(maxsize=2)
 def trained_model(encoder_name: str | None = "default") -> StatementModel:
     """The model artefact, built once on first use under a file lock (workers never race)."""
-    import fcntl
-    import pickle
-
-    path = model_path(encoder_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            build_model(path, encoder_name)
-        return pickle.loads(path.read_bytes())
+    from nlp.artefacts import load_or_build
+    return load_or_build(model_path(encoder_name), lambda path: build_model(path, encoder_name))
 
 
 # -- the component ----------------------------------------------------------------
