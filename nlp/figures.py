@@ -43,13 +43,17 @@ _SHARED = re.compile(r"\b(?:cùng|đều|đồng thời|cả hai|cả ba|lần l
                      re.IGNORECASE)
 _RANGE_LOW = re.compile(r"(?:từ\s+)?(\d+(?:,\d+)?)\s*%?\s*(?:-|–|đến|tới)\s*$", re.IGNORECASE)
 _RANKING_CONTEXT = re.compile(r"xếp hạng|bảng xếp|chỉ số|index|\bpci\b|\bpapi\b|sipas|cchc|cải cách hành chính|"
-                              r"điểm số|tổng điểm|\d+\s*/\s*63", re.IGNORECASE)
+                              r"điểm số|tổng điểm|\d+\s*/\s*63|cả nước|toàn quốc|63 tỉnh|các tỉnh|các bộ|"
+                              r"các quận|các huyện|các sở", re.IGNORECASE)
+_GOAL = re.compile(r"(?:phấn đấu|mục tiêu|phải|sẽ|quyết tâm|hướng tới|cố gắng)(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
 # what a fraction counts: "16/24 chỉ tiêu", "35/38 điểm"; anything else ("15/5", "56/2010") is not a figure
 _FRACTION_OF = re.compile(r"\s*(?:điểm|chỉ tiêu|tiêu chí|nhiệm vụ|nội dung|thủ tục|xã|phường|đơn vị|huyện|"
                           r"tỉnh|sở|bộ|cơ quan|hồ sơ|dịch vụ|lĩnh vực|kiến nghị)\b", re.IGNORECASE)
 _NATIONAL_BODIES = re.compile(r"^(?:chính phủ|quốc hội|thủ tướng|bộ chính trị|ban chấp hành trung ương|"
                               r"trung ương|nhà nước)$", re.IGNORECASE)
 MAX_ROLE_WINDOW = 40
+_SOURCE = re.compile(r"(?:^|[,.;:(]\s*|\s)(?:theo|căn cứ|nguồn|số liệu của|thống kê của)(?:\s+(?:báo cáo|số liệu|thống kê|"
+                     r"kết quả|đánh giá|thông tin|tin|ước tính)(?:\s+\w+){0,2}?(?:\s+của)?)?\s*$", re.IGNORECASE)
 _STRONG_GAP = re.compile(r"chênh lệch|khoảng cách", re.IGNORECASE)
 # metrics the ownership model learned (the labelled articles' percentages are mostly of these);
 # an index or service metric stated in a unit's clause follows the cues, as in PAR ranking news
@@ -282,7 +286,7 @@ class FigureExtractor:
         for sent in doc.sents:
             s0, s1 = sent.start_char, sent.end_char
             if "\n" in text[max(0, s0 - 1):s0 + 1]:
-                paragraph_year = None
+                paragraph_year = None   # a new paragraph (or a heading) starts
             sentence = text[s0:s1]
             sent_units = [u for u in units if s0 <= u.start_char < s1]
             sent_values = [v for v in values if s0 <= v.start_char < s1]
@@ -299,11 +303,12 @@ class FigureExtractor:
                     figures.append(fig)
                 prev_value_end = v.end_char
             figures += self._ranks(doc, sent, sent_units, index_metric, context)
-            if sent_units:
-                carried = [sent_units[0]._.unit]
-            years = _YEAR.findall(sentence)
+            years = _own_years(text, s0, s1)
             if years:
-                paragraph_year = int(years[-1])
+                paragraph_year = years[-1]
+            owners = [u for u in sent_units if not _source(text, s0, u)]
+            if owners:
+                carried = [owners[0]._.unit]
         return figures
 
     def _figures(self, doc: Doc, v: Span, sent: Span, sent_units: list[Span], carried: list[UnitRef],
@@ -328,7 +333,8 @@ class FigureExtractor:
         if value is None:
             return []
         clause0 = _clause_start(text, s0, v.start_char)
-        before_units = [u for u in sent_units if u.end_char <= v.start_char and not _aside(text, s0, u, v)]
+        before_units = [u for u in sent_units if u.end_char <= v.start_char and not _aside(text, s0, u, v)
+                        and not _source(text, s0, u)]
         subject = before_units[-1] if before_units else None
         chain = _chain(text, before_units) if subject is not None else []
         seg_start = subject.end_char if subject is not None else max(clause0, prev_value_end)
@@ -409,6 +415,8 @@ class FigureExtractor:
                 if total is not None and (pos is None or pos > total or pos == 0 or total > 200):
                     continue   # not a position among units ("15/5", "2/2016")
                 taken.append((a, b))
+                if _GOAL.search(text, max(s0, a - 30), a):
+                    continue   # "phấn đấu dẫn đầu", "phải nằm trong top đầu": a goal, not a position
                 before = [u for u in sent_units if u.end_char <= a and _clause_start(text, s0, a) <= u.start_char]
                 after = [u for u in sent_units if u.start_char >= b]
                 listed = after and re.match(r"\s*(?:là|gồm|thuộc về|:)\s*$", text[b:after[0].start_char])
@@ -436,6 +444,12 @@ def _aside(text: str, s0: int, unit: Span, value: Span) -> bool:
     """A unit inside a parenthesis closed before the value ("(vay ... Kho bạc Nhà nước) bằng 62%")."""
     opened = text.rfind("(", s0, unit.start_char)
     return opened > text.rfind(")", s0, unit.start_char) and ")" in text[unit.end_char:value.start_char]
+
+
+def _source(text: str, s0: int, unit: Span) -> bool:
+    """A unit cited as the source of the numbers ("Theo báo cáo của Sở Du lịch, khách đến TPHCM
+    tăng 10%") reports them; it is not what they measure."""
+    return bool(_SOURCE.search(text, max(s0, unit.start_char - 40), unit.start_char))
 
 
 def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:
@@ -491,7 +505,7 @@ def _index_year(sentence: str) -> int | None:
 @dataclass(frozen=True)
 class _YearContext:
     index_year: int | None      # the index year last named ("Chỉ số CCHC năm 2016")
-    paragraph_year: int | None  # the last year an earlier sentence of the paragraph named
+    paragraph_year: int | None  # the last year an earlier sentence of the paragraph stated as its own
     title_year: int | None
     published: int | None
     document_year: int | None = None   # the year the report is about (see dominant_year)
@@ -512,7 +526,8 @@ def _own_years(text: str, a: int, b: int) -> list[int]:
 
 
 def _year_for(text: str, fig: Figure, s0: int, ctx: _YearContext) -> int | None:
-    """The year a figure refers to: its clause, its sentence, its paragraph, the title, the index year."""
+    """The year a figure refers to: its clause, its sentence, the index year, its paragraph (or the
+    heading over it), the title, the report's year."""
     years = _own_years(text, _clause_start(text, s0, fig.start), fig.start)
     if years:
         return years[-1]

@@ -170,6 +170,7 @@ def test_ranks_with_their_index(figures, text, pos, total, metric):
     "Chủ tịch UBND tỉnh Bắc Giang dẫn đầu đoàn công tác sang thăm Nhật Bản.",
     "UBND huyện Mê Linh quyết định hạ thi đua của cán bộ xuống mức thấp nhất.",
     "Ngành công nghiệp của tỉnh Bình Dương chiếm tỉ trọng cao nhất trong cơ cấu kinh tế.",
+    "Năm nay, huyện Can Lộc quyết tâm phấn đấu dẫn đầu tỉnh về xây dựng nông thôn mới.",
 ])
 def test_rank_words_in_another_sense_are_not_ranks(figures, text):
     assert not [f for f in figures(text) if f.value_type == "rank"]
@@ -190,3 +191,8 @@ def test_year_from_the_title_and_a_periods_end(figures):
 def test_metric_from_the_phrase_governing_the_value(figures, text, metric):
     (f,) = [f for f in figures(text) if f.value_type == "percent"]
     assert f.metric == metric
+
+
+def test_the_source_of_the_numbers_is_not_their_unit(figures):
+    out = figures("Theo báo cáo của Sở Văn hóa, năm 2016 lượng khách quốc tế đến tỉnh Ninh Bình tăng 12%.")
+    assert {(f.unit_name, f.value) for f in out} == {("tỉnh Ninh Bình", 12.0)}
