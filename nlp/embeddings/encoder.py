@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nlp.embeddings.precision import compute_context
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -86,9 +88,10 @@ class Encoder:
         return out
 
     def _embed_batch(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
-        emb = self.model.encode(texts, prompt_name=prompt_name, batch_size=len(texts),
-                                show_progress_bar=False, convert_to_numpy=True,
-                                normalize_embeddings=True)
+        with compute_context(self.precision):  # per thread: entered in the worker
+            emb = self.model.encode(texts, prompt_name=prompt_name, batch_size=len(texts),
+                                    show_progress_bar=False, convert_to_numpy=True,
+                                    normalize_embeddings=True)
         return np.asarray(emb, dtype=np.float32)
 
     def _workers(self) -> ThreadPoolExecutor:

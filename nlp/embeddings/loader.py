@@ -31,8 +31,8 @@ def load_encoder(name_or_path: str | None = None, *, precision: Precision | None
     """Load an embedding model, converting the default one on first use.
 
     ``precision`` picks the CPU speed/accuracy trade-off (None: PARLENS_EMBED_PRECISION,
-    else "auto"): "bfloat16" runs the Linear layers in bf16 (cosine >= 0.9999 to
-    float32 and several times faster where the CPU has native bf16), "int8" uses
+    else "auto"): "bfloat16" runs the matmuls under bf16 autocast (cosine >= 0.9999
+    to float32 and several times faster where the CPU has native bf16), "int8" uses
     dynamic int8 quantisation for the layers that tolerate it, "float32" is the
     reference, and "auto" takes bfloat16 where supported, else float32.
     """
