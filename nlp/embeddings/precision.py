@@ -40,16 +40,19 @@ def native_bf16() -> bool:
 
 
 def apply_precision(model: SentenceTransformer, precision: str) -> None:
-    """Prepare the model in place for the chosen precision.
+    """Prepare the transformer's Linear layers in place for the chosen precision.
 
-    Only int8 rewrites layers; float32 and bfloat16 keep the float32 weights
-    (bfloat16 gets its speed from `compute_context` around each forward pass).
+    bfloat16 stores the Linear weights in bf16 once, so autocast (see
+    `compute_context`) finds them ready instead of casting every weight on
+    every call (+10% per single query when left float32); int8 swaps in
+    dynamically quantised layers; float32 changes nothing.
     """
     if precision not in PRECISIONS or precision == "auto":
         raise ValueError(f"unsupported precision {precision!r}: resolve it with resolve_precision")
-    if precision == "int8":
+    make = {"bfloat16": _bf16_linear, "int8": _int8_linear}.get(precision)
+    if make is not None:
         for network in _transformer_networks(model):
-            _swap_linears(network, _int8_linear)
+            _swap_linears(network, make)
 
 
 def compute_context(precision: str) -> AbstractContextManager[Any]:
@@ -58,7 +61,8 @@ def compute_context(precision: str) -> AbstractContextManager[Any]:
     CPU autocast runs the matmuls (Linear layers, attention) on the CPU's bf16
     units while the residual stream, LayerNorm and pooling stay float32:
     cosine ~0.99999 to float32 on e5-small. Autocast state is per thread, so
-    enter this in the thread that runs the model.
+    enter this in the thread that runs the model; a bf16-prepared model called
+    outside it fails with a dtype mismatch rather than computing anything.
     """
     if precision == "bfloat16":
         import torch
@@ -106,3 +110,10 @@ def _int8_linear(name: str, linear: torch.nn.Linear) -> torch.nn.Module | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao deprecation notice; still supported
         return DynamicLinear.from_float(linear)
+
+
+def _bf16_linear(name: str, linear: torch.nn.Linear) -> torch.nn.Module:
+    """The same layer with bf16 weights; only usable under `compute_context`."""
+    import torch
+
+    return linear.to(torch.bfloat16)
