@@ -34,7 +34,7 @@ _YEAR_CUE = re.compile(r"(?:chỉ số|par ?index|cchc|cải cách hành chính|
 _COMPARED = re.compile(r"(?:so với|hơn)\s+(?:cùng kỳ\s+)?(?:năm\s+)?$", re.IGNORECASE)
 _HORIZON = re.compile(r"(?:đến|tới|đến hết|trước|tầm nhìn|giai đoạn|định hướng|kế hoạch)\s+(?:năm\s+)?(?:\d{4}\s*[-–]\s*)?$",
                       re.IGNORECASE)
-_THIS_YEAR = re.compile(r"\bnăm nay\b|\bnăm này\b", re.IGNORECASE)
+_THIS_YEAR = re.compile(r"\bnăm nay\b|\bnăm này\b|\bhiện nay\b|\bhiện tại\b|\bhiện\s*$", re.IGNORECASE)
 _LAST_YEAR = re.compile(r"\bnăm ngoái\b|\bnăm trước\b", re.IGNORECASE)
 # "A với 89,08% và B đạt 88,86%": a list whose items carry their own values
 _VALUE_GAP = re.compile(r"\s*(?:với|đạt|:|-|–)?\s*\(?\d+(?:[.,]\d+)?\s*(?:%|điểm)?\)?\s*(?:,|và|;)\s*")
@@ -167,9 +167,9 @@ def neutral_cue(before: str, after: str) -> str | None:
     """Why a value may be no unit's own (gap, threshold, average, survey), if a cue says so."""
     window = before[-MAX_ROLE_WINDOW:]
     for reason, pattern in _role_cues():
-        if reason == "survey" and (pattern.search(window) or pattern.search(after[:MAX_ROLE_WINDOW])):
+        if reason in ("survey", "vote") and (pattern.search(window) or pattern.search(after[:MAX_ROLE_WINDOW])):
             return reason
-        if reason not in ("national", "survey") and pattern.search(window):
+        if reason not in ("national", "survey", "vote") and pattern.search(window):
             return reason
     if re.match(r"\s*trở lên", after):
         return "threshold"
@@ -454,7 +454,7 @@ def _source(text: str, s0: int, unit: Span) -> bool:
 
 def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:
     """Whether a neutral cue settles the matter, or the ownership model should weigh it."""
-    if cue in ("average", "survey", "national") or (cue == "gap" and strong_gap):
+    if cue in ("average", "survey", "vote", "national") or (cue == "gap" and strong_gap):
         return True
     return metric not in LEARNED_METRICS
 
@@ -526,15 +526,12 @@ def _own_years(text: str, a: int, b: int) -> list[int]:
 
 
 def _year_for(text: str, fig: Figure, s0: int, ctx: _YearContext) -> int | None:
-    """The year a figure refers to: its clause, its sentence, the index year, its paragraph (or the
-    heading over it), the title, the report's year."""
+    """The year a figure refers to: its clause, "năm nay"/"hiện nay" just before it, its sentence,
+    the index year, its paragraph (or the heading over it), the title, the report's year."""
     years = _own_years(text, _clause_start(text, s0, fig.start), fig.start)
     if years:
         return years[-1]
     years = _own_years(text, fig.end, _clause_end(text, fig.end, fig.sent_end))
-    if years:
-        return years[0]
-    years = _own_years(text, s0, fig.sent_end)
     if years:
         return years[0]
     sentence = text[s0:fig.sent_end]
@@ -544,6 +541,9 @@ def _year_for(text: str, fig: Figure, s0: int, ctx: _YearContext) -> int | None:
         return now
     if now and _LAST_YEAR.search(near):
         return now - 1
+    years = _own_years(text, s0, fig.sent_end)
+    if years:
+        return years[0]
     if fig.metric in ("par_index", "par_component", "satisfaction", "pci", "papi") and ctx.index_year:
         return ctx.index_year
     if ctx.paragraph_year:

@@ -134,6 +134,7 @@ def test_dates_and_document_numbers_are_not_figures(figures, text):
     ("Năm 2017, tăng trưởng GDP cả nước dự kiến đạt 6,7%, tỉnh Lâm Đồng cũng đã có báo cáo.", 6.7),
     ("Theo khảo sát, 45% doanh nghiệp được hỏi tại tỉnh Bình Dương phải chi phí không chính thức.", 45.0),
     ("Chỉ số của thành phố Cần Thơ cao hơn giá trị trung bình 3,5%.", 3.5),
+    ("Ông Lê Văn Tâm được HĐND tỉnh Quảng Trị bầu làm Chủ tịch với 96% số đại biểu có mặt tán thành.", 96.0),
 ])
 def test_national_survey_and_gap_values_get_no_unit(figures, text, value):
     f = next(f for f in figures(text, with_neutral=True) if f.value == value)
@@ -196,3 +197,12 @@ def test_metric_from_the_phrase_governing_the_value(figures, text, metric):
 def test_the_source_of_the_numbers_is_not_their_unit(figures):
     out = figures("Theo báo cáo của Sở Văn hóa, năm 2016 lượng khách quốc tế đến tỉnh Ninh Bình tăng 12%.")
     assert {(f.unit_name, f.value) for f in out} == {("tỉnh Ninh Bình", 12.0)}
+
+
+def test_now_in_the_text_is_the_reports_year(figures):
+    text = ("Năm 2017, huyện Quốc Oai đặt mục tiêu đến năm 2020 giảm tỷ lệ hộ nghèo xuống còn 2%. "
+            "Tỷ lệ hộ nghèo của huyện Quốc Oai hiện nay là 4,5%.")
+    out = {f.value: (f.year, f.value_role) for f in figures(text, published="2017-06-01")}
+    assert out[2.0] == (2020, "target") and out[4.5][0] == 2017
+    out = {f.value: f.year for f in figures(text, published=None)}
+    assert out[4.5] == 2017   # no date: the year the report is about
