@@ -45,6 +45,7 @@ _RANGE_LOW = re.compile(r"(?:từ\s+)?(\d+(?:,\d+)?)\s*%?\s*(?:-|–|đến|tớ
 _RANKING_CONTEXT = re.compile(r"xếp hạng|bảng xếp|chỉ số|index|\bpci\b|\bpapi\b|sipas|cchc|cải cách hành chính|"
                               r"điểm số|tổng điểm|\d+\s*/\s*63|cả nước|toàn quốc|63 tỉnh|các tỉnh|các bộ|"
                               r"các quận|các huyện|các sở", re.IGNORECASE)
+_LED_BY = re.compile(r"\b(?:do|dưới sự)\s+[^,.;:]{0,150}$", re.IGNORECASE)
 _GOAL = re.compile(r"(?:phấn đấu|mục tiêu|phải|sẽ|quyết tâm|hướng tới|cố gắng)(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
 # what a fraction counts: "16/24 chỉ tiêu", "35/38 điểm"; anything else ("15/5", "56/2010") is not a figure
 _FRACTION_OF = re.compile(r"\s*(?:điểm|chỉ tiêu|tiêu chí|nhiệm vụ|nội dung|thủ tục|xã|phường|đơn vị|huyện|"
@@ -167,9 +168,9 @@ def neutral_cue(before: str, after: str) -> str | None:
     """Why a value may be no unit's own (gap, threshold, average, survey), if a cue says so."""
     window = before[-MAX_ROLE_WINDOW:]
     for reason, pattern in _role_cues():
-        if reason in ("survey", "vote") and (pattern.search(window) or pattern.search(after[:MAX_ROLE_WINDOW])):
+        if reason in ("survey", "vote", "rate") and (pattern.search(window) or pattern.search(after[:MAX_ROLE_WINDOW])):
             return reason
-        if reason not in ("national", "survey", "vote") and pattern.search(window):
+        if reason not in ("national", "survey", "vote", "rate") and pattern.search(window):
             return reason
     if re.match(r"\s*trở lên", after):
         return "threshold"
@@ -363,6 +364,10 @@ class FigureExtractor:
         # với năm 2014" or "cao hơn kế hoạch" compares a unit with itself: the model weighs those
         strong_gap = cue == "gap" and (bool(_STRONG_GAP.search(before)) or any(
             v.end_char <= u.start_char < clause_end for u in sent_units))
+        if cue is None and units and all(_owner_kind(u) == "national_body" for u in units):
+            cue = "national"   # Chính phủ, Quốc hội: their percentages are the country's
+        if value_type != "percent" and source not in ("subject", "list", "later"):
+            return []          # a score or fraction needs its unit in the clause, as a rank does
         after_end = min(s1, v.end_char + 80)
         semi = text.find(";", v.end_char, after_end)
         metric = metric_of(text[s0:v.start_char], text[v.end_char:semi if semi >= 0 else after_end])
@@ -417,6 +422,8 @@ class FigureExtractor:
                 taken.append((a, b))
                 if _GOAL.search(text, max(s0, a - 30), a):
                     continue   # "phấn đấu dẫn đầu", "phải nằm trong top đầu": a goal, not a position
+                if _LED_BY.search(text, s0, a):
+                    continue   # "đoàn ... do Chủ tịch X dẫn đầu": led a delegation
                 before = [u for u in sent_units if u.end_char <= a and _clause_start(text, s0, a) <= u.start_char]
                 after = [u for u in sent_units if u.start_char >= b]
                 listed = after and re.match(r"\s*(?:là|gồm|thuộc về|:)\s*$", text[b:after[0].start_char])
@@ -454,7 +461,7 @@ def _source(text: str, s0: int, unit: Span) -> bool:
 
 def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:
     """Whether a neutral cue settles the matter, or the ownership model should weigh it."""
-    if cue in ("average", "survey", "vote", "national") or (cue == "gap" and strong_gap):
+    if cue in ("average", "survey", "vote", "rate", "national") or (cue == "gap" and strong_gap):
         return True
     return metric not in LEARNED_METRICS
 

@@ -135,6 +135,8 @@ def test_dates_and_document_numbers_are_not_figures(figures, text):
     ("Theo khảo sát, 45% doanh nghiệp được hỏi tại tỉnh Bình Dương phải chi phí không chính thức.", 45.0),
     ("Chỉ số của thành phố Cần Thơ cao hơn giá trị trung bình 3,5%.", 3.5),
     ("Ông Lê Văn Tâm được HĐND tỉnh Quảng Trị bầu làm Chủ tịch với 96% số đại biểu có mặt tán thành.", 96.0),
+    ("Năm 2017, Thủ tướng Chính phủ yêu cầu giữ lãi suất cho vay nhà ở xã hội ở mức 5%/năm.", 5.0),
+    ("Chính phủ đặt mục tiêu năm 2018 đưa 90% thủ tục lên Cổng một cửa quốc gia.", 90.0),
 ])
 def test_national_survey_and_gap_values_get_no_unit(figures, text, value):
     f = next(f for f in figures(text, with_neutral=True) if f.value == value)
@@ -172,6 +174,7 @@ def test_ranks_with_their_index(figures, text, pos, total, metric):
     "UBND huyện Mê Linh quyết định hạ thi đua của cán bộ xuống mức thấp nhất.",
     "Ngành công nghiệp của tỉnh Bình Dương chiếm tỉ trọng cao nhất trong cơ cấu kinh tế.",
     "Năm nay, huyện Can Lộc quyết tâm phấn đấu dẫn đầu tỉnh về xây dựng nông thôn mới.",
+    "Đoàn công tác của Bộ Nội vụ do Thứ trưởng Nguyễn Trọng Thừa dẫn đầu làm việc với các tỉnh về chỉ số CCHC.",
 ])
 def test_rank_words_in_another_sense_are_not_ranks(figures, text):
     assert not [f for f in figures(text) if f.value_type == "rank"]
