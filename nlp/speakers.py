@@ -1,31 +1,50 @@
 """Who says what: reported speech in news, turns in transcripts, questions paired with answers.
 
-News writes "Ông Nguyễn Quang Trung - Chủ tịch UBND quận Hai Bà Trưng cho biết, …"
-and keeps quoting the same person in the following paragraphs until someone
-else is introduced; transcripts write turns "Đại biểu Nguyễn Văn A (Tổ đại
-biểu huyện X): …". In session reports and transcripts each speaker is asking
-(delegates, supervising bodies) or answering (the officials questioned), and
-every answer is paired with the question before it.
+News writes "Ông Nguyễn Quang Trung - Chủ tịch UBND quận Hai Bà Trưng cho biết, …",
+"Theo bà Y, …" or closes a quote with "…” ông X nói", and keeps quoting the same
+person in the following sentences until someone else is introduced or the
+journalist narrates again; transcripts write turns "Đại biểu Nguyễn Văn A (Tổ
+đại biểu huyện X): …". In session reports each speaker is asking (delegates,
+supervising bodies), answering (the officials questioned) or neither (chairs,
+experts); every answer is paired with the question before it.
+
+A speaker is found sentence by sentence: a person or role mention standing right
+before a speech verb (only filler words or a constituency gloss between them), a
+"Theo WHO," opening, or a turn label. Short references ("ông Thiện", "Bộ trưởng")
+resolve to the full name introduced earlier.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from nlp.entities import GROUP
-from nlp.lexicons import regex_union, table
-from nlp.statements import is_heading
+from nlp.entities import GROUP, UnitRef
+from nlp.lexicons import lines, regex_union, table
+from nlp.normalize import UPPER, fold
 from nlp.segment import text_of
+from nlp.statements import is_heading
 
 MAX_LABEL = 160
-_TURN = re.compile(r"^(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL, re.MULTILINE)
-_THEO = re.compile(r"^\s*Theo\s+(?P<who>[^,]{3,160}?),\s", re.IGNORECASE)
-_EXECUTIVE = re.compile(r"ubnd|ủy ban nhân dân|\bsở\b|giám đốc|bộ trưởng|thứ trưởng|trưởng phòng|cục trưởng|"
-                        r"chánh văn phòng|lãnh đạo (?:ubnd|quận|huyện|thị xã|sở|xã|phường)", re.IGNORECASE)
+MAX_INTRO_OFFSET = 160   # a speaker named deeper into a sentence is reported, not speaking
+_TURN = re.compile(r"^(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL)
+_THEO = re.compile(r"^(?:(?:cũng|còn|nhưng|tuy nhiên|đồng thời)\s*,?\s+)?theo\s+(?P<who>[^,:]{3,160}?),\s",
+                   re.IGNORECASE)
+_ANSWER_OPENING = re.compile(r"^(?:[\w\s,]{0,30}?)\btrả lời\b", re.IGNORECASE)
+_CLOSE_QUOTE = "”\""
+# between a speaker and the verb: a constituency or title gloss ("(đoàn ĐBQH tỉnh X)", ", đoàn Vĩnh Long",
+# ", Trưởng Công an quận 2")
+_GLOSS = re.compile(rf"\s*(?:\([^()]{{2,80}}\)|[,–-]\s*(?:(?i:đoàn|tổ|đbqh|đơn vị)\b|[{UPPER}])[^,.:;()“”]{{0,70}}?"
+                    rf"(?=\s*[,–-]?\s*$))\s*[,–-]?\s*")
+_SHORT_REF = re.compile(rf"(?<!\w)(?P<title>(?i:ông|bà|anh|chị|đồng chí)|ĐB|đại biểu|Đại biểu|Bộ trưởng|Thứ trưởng|"
+                        rf"Giám đốc|Chủ tịch|Bí thư|Phó Thủ tướng|Thủ tướng|Cục trưởng|Trung tá|Thượng tá|Đại tá)\s+"
+                        rf"(?P<name>[{UPPER}][\w]+(?:\s[{UPPER}][\w]+)?)(?!\w)")
+_HONORIFIC = re.compile(r"^(?:ông|bà|anh|chị|đồng chí|đb|đại biểu)$", re.IGNORECASE)
+_GROUP = re.compile(r"^(?:(?:nhiều|các|một số|một|có|những|không ít|hầu hết)\s+(?:ý kiến\s+)?(?:đại biểu|ĐB|ĐBQH|cử tri|"
+                    r"thành viên|chuyên gia|doanh nghiệp|người dân)|cử tri|đại biểu|ĐB|ĐBQH)(?=[\s,(])", re.IGNORECASE)
 
 if not Doc.has_extension("turns"):
     Doc.set_extension("turns", default=None)
@@ -38,144 +57,426 @@ class Turn:
     name: str | None
     role: str | None
     unit: str | None
-    stance: str | None            # asking | answering | None (news)
+    stance: str | None            # asking | answering | None (narration, chairs, experts)
     number: int = 0
     answers_turn: int | None = None
     label_start: int = 0
     label_end: int = 0
-    unit_ref: object | None = None  # the speaker's territorial unit, for attribution
+    unit_ref: object | None = None  # the body this speaker speaks for (answering officials)
+    asker: str | None = None        # "Trả lời câu hỏi của đại biểu X": whom this answers
 
     def as_speaker(self) -> dict:
-        return {"name": self.name, "role": self.role, "unit": self.unit, "stance": self.stance,
+        return {"name": self.name or self.role, "role": self.role, "unit": self.unit, "stance": self.stance,
                 "turn": self.number, "answers_turn": self.answers_turn}
 
+    def same_speaker(self, other: "Turn") -> bool:
+        return (self.name or self.role or "") == (other.name or other.role or "")
+
+
+@dataclass
+class Person:
+    name: str
+    role: str | None
+    start: int
+    unit: UnitRef | None = None
+    roles: list[str] = field(default_factory=list)
+
+
+# -- lexicons -----------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _speech_verbs() -> list[tuple[str, str]]:
-    return [(stance, pattern) for stance, pattern in table("nlp", "speech_verbs.tsv")]
+def _speech_verbs() -> tuple[tuple[str, str], ...]:
+    return tuple((stance, pattern) for stance, pattern in table("nlp", "speech_verbs.tsv"))
 
 
 @lru_cache(maxsize=1)
 def _verb_re() -> re.Pattern:
     verbs = "|".join(f"(?:{p})" for _, p in _speech_verbs())
-    return re.compile(rf"\s(?P<verb>{verbs})\s*(?:[,:]|rằng\b)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?P<verb>{verbs})(?!\w)", re.IGNORECASE)
 
 
-def _intros(line: str) -> list[tuple[int, int, str | None]]:
-    """Candidate speakers of a line as (who start, who end, speech verb): "WHO <verb>," found by
-    locating the verb and looking back for WHO (linear, no backtracking), and "Theo WHO, ..."."""
+@lru_cache(maxsize=1)
+def _filler_re() -> re.Pattern:
+    words = "|".join(f"(?:{w})" for w in lines("nlp", "speech_fillers.tsv"))
+    return re.compile(rf"^\s*(?:(?:{words})\s+)*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _stance_rows() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((stance, re.compile(p, re.IGNORECASE)) for stance, p in table("nlp", "speaker_stances.tsv"))
+
+
+@lru_cache(maxsize=1)
+def _not_person_before() -> re.Pattern:
+    words = "|".join(f"(?:{w})" for w in lines("nlp", "not_person_contexts.tsv"))
+    return re.compile(rf"(?<!\w)(?:{words})\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _not_person_names() -> frozenset[str]:
+    return frozenset(fold(n) for n in lines("nlp", "not_person_names.tsv"))
+
+
+def _narrator_re() -> re.Pattern:
+    return regex_union("nlp", "narrator_cues.tsv")
+
+
+@lru_cache(maxsize=1)
+def _sectors() -> tuple[str, ...]:
+    return tuple(sorted(lines("nlp", "sectors.txt"), key=len, reverse=True))
+
+
+# -- people ---------------------------------------------------------------------
+
+def is_person(text: str, span_start: int, name: str) -> bool:
+    """A PERSON span names someone who can speak: not a street, school, award or historical figure."""
+    if fold(name) in _not_person_names():
+        return False
+    return not _not_person_before().search(text[max(0, span_start - 25):span_start])
+
+
+def _persons(doc: Doc) -> list[Span]:
+    text = text_of(doc)
+    return [s for s in doc.spans[GROUP] if s.label_ == "PERSON" and is_person(text, s.start_char, s.text)]
+
+
+def _roles(doc: Doc) -> list[Span]:
+    return [s for s in doc.spans[GROUP] if s.label_ == "ROLE"]
+
+
+def _role_text(text: str, role: Span, limit: int) -> str:
+    """The whole title from a ROLE span up to `limit` ("Bộ trưởng Văn hóa, Thể thao và Du lịch")."""
+    out = text[role.start_char:limit]
+    out = re.split(r"\s*(?:,\s*(?:ông|bà|đồng chí)\b|[–\-:(]|\s(?:ông|bà|đồng chí)\s)", out)[0]
+    return out.strip(" ,;–-") or role.text
+
+
+def people_of(doc: Doc) -> list[Person]:
+    """Every person the text names, with the title written next to them."""
+    text = text_of(doc)
+    roles = _roles(doc)
     out = []
-    m = _verb_re().search(line)
-    if m is not None:
-        cut = max(line.rfind(ch, 0, m.start()) for ch in ".;:?!")
-        a = max(cut + 1, m.start() - 200)
-        while a < m.start() and line[a].isspace():
-            a += 1
-        if m.start() - a >= 3:
-            out.append((a, m.start(), m.group("verb")))
-    theo = _THEO.search(line)
-    if theo is not None:
-        out.append((theo.start("who"), theo.end("who"), None))
+    for p in _persons(doc):
+        role = None
+        unit = None
+        before = [r for r in roles if r.end_char <= p.start_char and p.start_char - r.start_char <= 90
+                  and re.fullmatch(r"[\w\s,&.\-–]*?(?:,\s*)?(?:ông|bà|đồng chí|đ/c)?\s*",
+                                   text[r.end_char:p.start_char] or " ", re.IGNORECASE)
+                  and "\n" not in text[r.start_char:p.start_char]]
+        after = [r for r in roles if 0 <= r.start_char - p.end_char <= 4
+                 and re.fullmatch(r"\s*[,–\-(]?\s*", text[p.end_char:r.start_char])]
+        if before:
+            r = before[-1]
+            role = _role_text(text, r, p.start_char)
+            unit = r._.role_unit
+        elif after:
+            r = after[0]
+            role, unit = r.text, r._.role_unit
+        out.append(Person(name=p.text, role=role, start=p.start_char, unit=unit))
     return out
 
 
-def _asking_roles() -> re.Pattern:
-    return regex_union("nlp", "asking_roles.tsv")
+def _resolve_short(name: str, people: list[Person], before: int) -> Person | None:
+    """ "ông Thiện", "Bộ trưởng Thiện" -> the last person introduced whose name ends so."""
+    key = fold(name)
+    for p in sorted((p for p in people if p.start < before), key=lambda p: -p.start):
+        if fold(p.name).endswith(key):
+            return p
+    for p in people:  # named in full only later (a headline's short form)
+        if fold(p.name).endswith(key):
+            return p
+    return None
 
 
-def _verb_stance(verb: str) -> str | None:
+def _resolve_role(role: str, people: list[Person], before: int) -> Person | None:
+    """A title alone ("Thứ trưởng Bộ Công Thương", "Thủ tướng") -> the person the text gives it to."""
+    key = fold(role)
+    if not key:
+        return None
+    cands = [p for p in people if p.role and (fold(p.role).startswith(key) or key.startswith(fold(p.role)))]
+    if not cands:
+        return None
+    earlier = [p for p in cands if p.start < before]
+    return (earlier or cands)[-1] if earlier else cands[0]
+
+
+# -- finding who speaks in a sentence -------------------------------------------
+
+@dataclass
+class Intro:
+    start: int          # the mention naming the speaker
+    end: int
+    verb: str | None
+    quote_start: int    # where the speech begins (a quote closed before the attribution)
+
+
+def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
+    """ "ông Thiện", "Bộ trưởng Thiện": a title and a given name, kept when the name is a known
+    person's or follows an honorific ("Bộ trưởng Bộ Công" is a body being named, not a person)."""
+    text = text_of(doc)
+    units = [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"]
+    out = []
+    for m in _SHORT_REF.finditer(text):
+        a, b = m.span("name")
+        if any(u0 < b and a < u1 for u0, u1 in units) or fold(m.group("name")) in _not_person_names():
+            continue
+        if _HONORIFIC.match(m.group("title")) or _resolve_short(m.group("name"), people, m.start()) is not None:
+            out.append(m)
+    return out
+
+
+def _mentions(doc: Doc, people: list[Person]) -> list[tuple[int, int]]:
+    """Character ranges that can name a speaker: persons, roles, short references, named bodies."""
+    out = [(s.start_char, s.end_char) for s in _persons(doc)]
+    out += [(s.start_char, s.end_char) for s in _roles(doc)]
+    out += [m.span() for m in short_refs(doc, people)]
+    out += [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None
+            and s._.unit.kind != "territory"]
+    return sorted(out)
+
+
+def _mention_before(text: str, mentions: list[tuple[int, int]], floor: int, at: int) -> tuple[int, int] | None:
+    """The chain of speaker mentions ending right before position `at` (fillers and a gloss allowed)."""
+    best = None
+    for a, b in mentions:
+        if a < floor or b > at:
+            continue
+        gap = text[b:at]
+        gap = _GLOSS.sub(" ", gap) if _GLOSS.search(gap) else gap
+        if _filler_re().match(gap) and (best is None or b > best[1]):
+            best = (a, b)
+    if best is None:
+        return None
+    a = best[0]
+    changed = True
+    while changed:  # "Ông Huỳnh Thanh Khiết – Phó Chủ tịch UBND quận 2", "Chủ tịch UBND tỉnh, ông Đinh Văn Thu"
+        changed = False
+        for c, d in mentions:
+            if c < a and c >= floor and re.fullmatch(r"[\s,–\-()]*(?:(?:ông|bà|đồng chí|đ/c)\s*)?", text[d:a],
+                                                     re.IGNORECASE):
+                a, changed = c, True
+    return a, best[1]
+
+
+def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intro | None:
+    """The speaker introduced in sentence text[s0:s1], if any."""
+    text = text_of(doc)
+    sent = text[s0:s1]
+    theo = _THEO.match(sent)
+    if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
+        return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0)
+    group = _group_intro(text, s0, s1)
+    if group is not None:
+        return group
+    for m in _verb_re().finditer(text, s0, s1):
+        at = m.start()
+        floor = s0
+        for ch in ".;?!“" + _CLOSE_QUOTE:
+            floor = max(floor, text.rfind(ch, s0, at) + 1)
+        who = _mention_before(text, mentions, floor, at)
+        if who is None:
+            continue
+        after_quote = floor > s0 and text[floor - 1] in _CLOSE_QUOTE
+        if who[0] - s0 > MAX_INTRO_OFFSET and not after_quote:
+            continue
+        quote_start = s0
+        if after_quote:
+            opening = text.rfind("“", 0, floor)
+            quote_start = opening if opening >= 0 and floor - opening < 3000 else s0
+        return Intro(who[0], who[1], m.group("verb"), quote_start)
+    return None
+
+
+def _group_intro(text: str, s0: int, s1: int) -> Intro | None:
+    """ "Nhiều ĐB cho rằng, …": a group takes the floor, with no name."""
+    m = _GROUP.match(text, s0, s1)
+    if m is None:
+        return None
+    verb = _verb_re().search(text, m.end(), min(s1, m.end() + 40))
+    if verb is None or not _filler_re().match(re.sub(r"\s*\([^()]*\)", " ", text[m.end():verb.start()])):
+        return None
+    return Intro(s0, m.end(), verb.group("verb"), s0)
+
+
+def _verb_stance(verb: str | None) -> str | None:
+    if not verb:
+        return None
     for stance, pattern in _speech_verbs():
         if re.fullmatch(pattern, verb, re.IGNORECASE):
             return None if stance == "neutral" else stance
     return None
 
 
-def _role_stance(label: str) -> str | None:
-    if _EXECUTIVE.search(label) and not re.search(r"đại biểu|\bđb\b|hđnd", label, re.IGNORECASE):
-        return "answering"
-    if _asking_roles().search(label):
-        return "asking"
-    return "answering" if _EXECUTIVE.search(label) else None
-
-
-def _territory(doc: Doc, a: int, b: int):
-    for s in doc.spans[GROUP]:
-        if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None \
-                and s._.unit.admin is not None:
-            return s._.unit
+def role_stance(label: str) -> str | None:
+    """asking | answering | other (chairs, experts) | None, from the words of a speaker's label."""
+    for stance, pattern in _stance_rows():
+        if pattern.search(label):
+            return stance
     return None
 
 
-def _describe(doc: Doc, a: int, b: int) -> tuple[str | None, str | None, str | None]:
-    """Person, role and unit named in text[a:b], from the entity spans there."""
-    spans = [s for s in doc.spans[GROUP] if a <= s.start_char and s.end_char <= b]
-    person = next((s.text for s in spans if s.label_ == "PERSON"), None)
-    roles = [s for s in spans if s.label_ == "ROLE"]
-    role = max(roles, key=lambda s: len(s.text)).text if roles else None
-    unit = None
-    for s in spans:
-        if s.label_ == "UNIT" and s._.unit is not None:
-            unit = s._.unit.name
-            break
-    if role is None and person is None and unit is None:
-        return None, None, None
-    return person, role, unit
+def stance_of(label: str, verb: str | None, sentence: str) -> str | None:
+    """Delegates ask; a questioning verb asks; an answering verb or "Trả lời …" answers; then the role decides."""
+    by_role = role_stance(label)
+    if by_role == "asking":
+        return "asking"
+    by_verb = _verb_stance(verb)
+    if by_verb == "asking" and by_role != "other" or by_verb == "asking" and re.search(r"chất vấn", verb or "", re.I):
+        return "asking"
+    if _ANSWER_OPENING.match(sentence) or by_verb == "answering" and by_role != "other":
+        return "answering"
+    return by_role if by_role in ("asking", "answering") else None
 
 
-def find_turns(doc: Doc, session: bool) -> list[Turn]:
+# -- the speaker's body -------------------------------------------------------------
+
+def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
+    """The body an official speaks for: the unit in their title, or "Bộ X" for "Bộ trưởng X"."""
+    for s in doc.spans[GROUP]:
+        if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None:
+            return s._.unit
+    if role:
+        m = re.search(r"(?:Bộ trưởng|Thứ trưởng)\s+(?:Bộ\s+)?(?P<sector>.+)$", role)
+        if m:
+            for sector in _sectors():
+                if fold(m.group("sector")).startswith(fold(sector)):
+                    return UnitRef(name=f"Bộ {sector}", kind="ministry")
+    return None
+
+
+# -- turns ------------------------------------------------------------------------
+
+def _sentences(doc: Doc) -> list[tuple[int, int]]:
+    """Sentence ranges, cut again at line breaks (a heading never runs into the text below)."""
     text = text_of(doc)
+    out = []
+    for s in doc.sents:
+        for part in re.finditer(r"[^\n]+", text[s.start_char:s.end_char]):
+            a0, b0 = s.start_char + part.start(), s.start_char + part.end()
+            if text[a0:b0].strip():
+                out.append((a0, b0))
+    return out
+
+
+def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | None, str | None, UnitRef | None]:
+    """Name, role and the role's unit of the speaker named in text[a:b]."""
+    text = text_of(doc)
+    label = text[a:b]
+    persons = [s for s in _persons(doc) if a <= s.start_char and s.end_char <= b]
+    roles = [s for s in _roles(doc) if a <= s.start_char and s.end_char <= b]
+    role = None
+    if roles:
+        r = roles[0]
+        limit = persons[0].start_char if persons and persons[0].start_char > r.start_char else b
+        role = _role_text(text, r, limit)
+    if persons:
+        name = persons[0].text
+        if role is None:
+            known = next((p for p in people if p.name == name and p.role), None)
+            role = known.role if known else None
+        return name, role, None
+    short = next((m for m in short_refs(doc, people) if a <= m.start() and m.end() <= b), None)
+    if short:
+        person = _resolve_short(short.group("name"), people, a)
+        if person is not None:
+            return person.name, role or person.role, None
+        return short.group("name"), role or (short.group("title") if short.group("title")[0].isupper() else None), None
+    if _GROUP.match(label):
+        return None, label.strip(), None
+    if role:
+        person = _resolve_role(role, people, a)
+        return (person.name if person else None), role, None
+    bodies = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b
+              and s._.unit is not None and s._.unit.kind != "territory"]
+    if bodies:  # "VCCI cho biết", "UBND thành phố yêu cầu": a body speaks through its documents
+        return None, bodies[-1].text, None
+    return None, None, None
+
+
+def find_turns(doc: Doc, session: bool = True) -> list[Turn]:
+    """Speaker stretches: each introduced speaker holds the text until the next one, a heading,
+    or a sentence where the narrator resumes."""
+    text = text_of(doc)
+    people = people_of(doc)
+    mentions = _mentions(doc, people)
     turns: list[Turn] = []
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        if not line.strip():
-            continue
-        turn = _turn_label(doc, line, start) or _reported(doc, line, start, session)
+    current: Turn | None = None
+    for s0, s1 in _sentences(doc):
+        sentence = text[s0:s1]
+        line_start = s0 == 0 or text[s0 - 1] == "\n"
+        turn = _turn_label(doc, people, s0, s1) if line_start else None
+        if turn is None:
+            intro = _intros(doc, mentions, s0, s1)
+            if intro is not None:
+                turn = _make_turn(doc, people, intro, s0, s1)
         if turn is not None:
-            turn.end = end
-            turn.unit_ref = _territory(doc, turn.label_start, turn.label_end)
+            if current is not None and current.end > turn.start:
+                current.end = turn.start
             turns.append(turn)
-        elif turns and is_heading(line):
-            turns[-1].end = start  # a new section ends the current speaker's stretch
-        elif turns and turns[-1].end == start - 1:
-            turns[-1].end = end    # the same speaker goes on in the next paragraph
-    last_question = None
-    for i, t in enumerate(turns, 1):
-        t.number = i
-        if t.stance == "asking":
-            last_question = i
-        elif t.stance == "answering" and last_question is not None:
-            t.answers_turn = last_question
+            current = turn
+            continue
+        if current is None:
+            continue
+        if line_start and is_heading(sentence) or _narrator_re().match(sentence.strip()):
+            current = None
+            continue
+        current.end = s1
+    turns = [t for t in turns if t.end > t.start]
+    _pair(turns)
     return turns
 
 
-def _turn_label(doc: Doc, line: str, start: int) -> Turn | None:
-    m = _TURN.match(line)
+def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -> Turn | None:
+    text = text_of(doc)
+    name, role, _ = _describe(doc, people, intro.start, intro.end)
+    if name is None and role is None:
+        return None
+    label = text[intro.start:intro.end]
+    stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
+    body = _body_of(doc, intro.start, intro.end, role) if stance != "asking" else None
+    turn = Turn(min(intro.quote_start, s0), s1, name, role, body.name if body else None, stance,
+                label_start=intro.start, label_end=intro.end, unit_ref=body)
+    asked = re.match(r"^[^,]{0,20}?trả lời (?:câu hỏi |chất vấn |ý kiến )?(?:của )?(?P<who>[^,]{3,80}),",
+                     text[s0:s1], re.IGNORECASE)
+    if asked:
+        turn.asker = asked.group("who")
+    return turn
+
+
+def _turn_label(doc: Doc, people: list[Person], s0: int, s1: int) -> Turn | None:
+    text = text_of(doc)
+    m = _TURN.match(text, s0, s1)
     if not m:
         return None
-    label = m.group("label")
-    person, role, unit = _describe(doc, start, start + len(label))
-    if person is None and role is None:
+    a, b = s0, s0 + len(m.group("label"))
+    name, role, _ = _describe(doc, people, a, b)
+    if name is None and role is None:
         return None
-    stance = _role_stance(label)
-    return Turn(start, start + len(line), person, role or label.strip(), unit, stance,
-                label_start=start, label_end=start + len(label))
+    label = m.group("label")
+    stance = stance_of(label, None, "")
+    body = _body_of(doc, a, b, role or label.strip()) if stance != "asking" else None
+    return Turn(s0, s1, name, role or label.strip(), body.name if body else None, stance,
+                label_start=a, label_end=b, unit_ref=body)
 
 
-def _reported(doc: Doc, line: str, start: int, session: bool) -> Turn | None:
-    for a, b, verb in _intros(line):
-        if a > 60:
-            continue
-        who_a, who_b = start + a, start + b
-        person, role, unit = _describe(doc, who_a, who_b)
-        if person is None and role is None:
-            continue
-        stance = None
-        if session:
-            stance = (_verb_stance(verb) if verb else None) or _role_stance(line[a:b])
-        return Turn(start, start + len(line), person, role, unit, stance, label_start=who_a, label_end=who_b)
-    return None
+def _pair(turns: list[Turn]) -> None:
+    """Number the turns; each answer points to the question it answers (the named asker, else the last one)."""
+    last_question = None
+    for i, t in enumerate(turns, 1):
+        t.number = i
+    for t in turns:
+        if t.stance == "asking":
+            last_question = t.number
+        elif t.stance == "answering":
+            named = None
+            if t.asker:
+                key = fold(t.asker)
+                named = next((q.number for q in reversed(turns[:t.number - 1]) if q.stance == "asking"
+                              and q.name and fold(q.name).split()[-1] in key.split()), None)
+            t.answers_turn = named or last_question
+
+
+WEAK_UNIT_SOURCES = ("topic", "leader", "")
 
 
 class SpeakerAttributor:
@@ -190,8 +491,8 @@ class SpeakerAttributor:
             if turn is None:
                 continue
             st.speaker = turn.as_speaker()
-            # an official answering speaks for their unit; weak evidence yields to it
-            if turn.stance != "asking" and turn.unit_ref is not None and st.unit_source in ("topic", "leader"):
+            # an official answering speaks for their body; weak evidence yields to it
+            if turn.stance == "answering" and turn.unit_ref is not None and st.unit_source in WEAK_UNIT_SOURCES:
                 st.unit, st.unit_source = turn.unit_ref, "speaker"
         return doc
 
