@@ -30,7 +30,7 @@ from nlp.statements import is_heading
 
 MAX_LABEL = 160
 MAX_INTRO_OFFSET = 160   # a speaker named deeper into a sentence is reported, not speaking
-_TURN = re.compile(r"^(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL)
+_TURN = re.compile(r"(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL)
 _THEO = re.compile(r"^(?:(?:cũng|còn|nhưng|tuy nhiên|đồng thời)\s*,?\s+)?theo\s+(?P<who>[^,:]{3,160}?),\s",
                    re.IGNORECASE)
 _ANSWER_OPENING = re.compile(r"^(?:[\w\s,]{0,30}?)\btrả lời\b", re.IGNORECASE)
@@ -43,8 +43,8 @@ _SHORT_REF = re.compile(rf"(?<!\w)(?P<title>(?i:ông|bà|anh|chị|đồng chí)
                         rf"Giám đốc|Chủ tịch|Bí thư|Phó Thủ tướng|Thủ tướng|Cục trưởng|Trung tá|Thượng tá|Đại tá)\s+"
                         rf"(?P<name>[{UPPER}][\w]+(?:\s[{UPPER}][\w]+)?)(?!\w)")
 _HONORIFIC = re.compile(r"^(?:ông|bà|anh|chị|đồng chí|đb|đại biểu)$", re.IGNORECASE)
-_GROUP = re.compile(r"^(?:(?:nhiều|các|một số|một|có|những|không ít|hầu hết)\s+(?:ý kiến\s+)?(?:đại biểu|ĐB|ĐBQH|cử tri|"
-                    r"thành viên|chuyên gia|doanh nghiệp|người dân)|cử tri|đại biểu|ĐB|ĐBQH)(?=[\s,(])", re.IGNORECASE)
+_GROUP = re.compile(r"(?:(?:nhiều|các|một số|một|có|những|không ít|hầu hết)\s+(?:ý kiến\s+)?(?:đại biểu|ĐB|ĐBQH|cử tri|"
+                    r"thành viên|chuyên gia|doanh nghiệp|người dân)|cử tri|đại biểu|ĐB|ĐBQH)(?=[\s,(]|$)", re.IGNORECASE)
 
 if not Doc.has_extension("turns"):
     Doc.set_extension("turns", default=None)
@@ -135,6 +135,13 @@ def is_person(text: str, span_start: int, name: str) -> bool:
     return not _not_person_before().search(text[max(0, span_start - 25):span_start])
 
 
+def _titles_non_person(text: str, start: int, end: int) -> bool:
+    """A title before a name that is no speaker ("Chủ tịch Hồ Chí Minh", where the name may have been
+    read as the city and taken into the title) is no speaker either."""
+    title, after = fold(text[start:end]), fold(text[end:end + 40])
+    return any(after.startswith(name) or title.endswith(f" {name}") for name in _not_person_names())
+
+
 def _persons(doc: Doc) -> list[Span]:
     text = text_of(doc)
     return [s for s in doc.spans[GROUP] if s.label_ == "PERSON" and is_person(text, s.start_char, s.text)]
@@ -188,16 +195,24 @@ def _resolve_short(name: str, people: list[Person], before: int) -> Person | Non
     return None
 
 
+def _role_key(role: str) -> str:
+    """A title compared loosely: "Chủ tịch UBND TP Hà Nội" and "Chủ tịch TP. Hà Nội" are one title."""
+    key = f" {fold(role)} "
+    for long, short in ((" uy ban nhan dan ", " "), (" ubnd ", " "), (" thanh pho ", " tp "), (" chinh phu ", " ")):
+        key = key.replace(long, short)
+    return " ".join(key.split())
+
+
 def _resolve_role(role: str, people: list[Person], before: int) -> Person | None:
     """A title alone ("Thứ trưởng Bộ Công Thương", "Thủ tướng") -> the person the text gives it to."""
-    key = fold(role)
+    key = _role_key(role)
     if not key:
         return None
-    cands = [p for p in people if p.role and (fold(p.role).startswith(key) or key.startswith(fold(p.role)))]
+    cands = [p for p in people if p.role and (_role_key(p.role).startswith(key) or key.startswith(_role_key(p.role)))]
     if not cands:
         return None
     earlier = [p for p in cands if p.start < before]
-    return (earlier or cands)[-1] if earlier else cands[0]
+    return earlier[-1] if earlier else cands[0]
 
 
 # -- finding who speaks in a sentence -------------------------------------------
@@ -208,6 +223,7 @@ class Intro:
     end: int
     verb: str | None
     quote_start: int    # where the speech begins (a quote closed before the attribution)
+    label_end: int = 0  # the introduction ends here (after a constituency gloss, before the verb)
 
 
 def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
@@ -227,8 +243,9 @@ def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
 
 def _mentions(doc: Doc, people: list[Person]) -> list[tuple[int, int]]:
     """Character ranges that can name a speaker: persons, roles, short references, named bodies."""
+    text = text_of(doc)
     out = [(s.start_char, s.end_char) for s in _persons(doc)]
-    out += [(s.start_char, s.end_char) for s in _roles(doc)]
+    out += [(s.start_char, s.end_char) for s in _roles(doc) if not _titles_non_person(text, s.start_char, s.end_char)]
     out += [m.span() for m in short_refs(doc, people)]
     out += [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None
             and s._.unit.kind != "territory"]
@@ -264,7 +281,7 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
     sent = text[s0:s1]
     theo = _THEO.match(sent)
     if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
-        return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0)
+        return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0, label_end=s0 + theo.end("who"))
     group = _group_intro(text, s0, s1)
     if group is not None:
         return group
@@ -283,7 +300,7 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
         if after_quote:
             opening = text.rfind("“", 0, floor)
             quote_start = opening if opening >= 0 and floor - opening < 3000 else s0
-        return Intro(who[0], who[1], m.group("verb"), quote_start)
+        return Intro(who[0], who[1], m.group("verb"), quote_start, label_end=at)
     return None
 
 
@@ -295,7 +312,7 @@ def _group_intro(text: str, s0: int, s1: int) -> Intro | None:
     verb = _verb_re().search(text, m.end(), min(s1, m.end() + 40))
     if verb is None or not _filler_re().match(re.sub(r"\s*\([^()]*\)", " ", text[m.end():verb.start()])):
         return None
-    return Intro(s0, m.end(), verb.group("verb"), s0)
+    return Intro(s0, m.end(), verb.group("verb"), s0, label_end=verb.start())
 
 
 def _verb_stance(verb: str | None) -> str | None:
@@ -316,15 +333,20 @@ def role_stance(label: str) -> str | None:
 
 
 def stance_of(label: str, verb: str | None, sentence: str) -> str | None:
-    """Delegates ask; a questioning verb asks; an answering verb or "Trả lời …" answers; then the role decides."""
+    """ "Trả lời …" answers; delegates ask; a questioning verb asks; an answering verb answers;
+    a directive has no stance; then the role decides."""
+    if _ANSWER_OPENING.match(sentence):
+        return "answering"   # "Trả lời đại biểu A, Bộ trưởng B cho biết": the label names the asker too
     by_role = role_stance(label)
     if by_role == "asking":
         return "asking"
     by_verb = _verb_stance(verb)
     if by_verb == "asking" and by_role != "other" or by_verb == "asking" and re.search(r"chất vấn", verb or "", re.I):
         return "asking"
-    if _ANSWER_OPENING.match(sentence) or by_verb == "answering" and by_role != "other":
+    if by_verb == "answering" and by_role != "other":
         return "answering"
+    if by_verb == "directive":
+        return None   # instructions and conclusions come from those who lead, not those questioned
     return by_role if by_role in ("asking", "answering") else None
 
 
@@ -365,6 +387,12 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
     persons = [s for s in _persons(doc) if a <= s.start_char and s.end_char <= b]
     roles = [s for s in _roles(doc) if a <= s.start_char and s.end_char <= b]
     role = None
+    if persons:  # "Trả lời đại biểu A, Bộ trưởng B cho biết": the one nearest the verb speaks
+        persons = persons[-1:]
+        near = [r for r in roles if r.end_char <= persons[0].start_char
+                and not any(r.end_char <= p.start_char < persons[0].start_char for p in _persons(doc))]
+        after = [r for r in roles if r.start_char >= persons[0].end_char]
+        roles = near[-1:] or after[:1]
     if roles:
         r = roles[0]
         limit = persons[0].start_char if persons and persons[0].start_char > r.start_char else b
@@ -389,7 +417,7 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
     bodies = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b
               and s._.unit is not None and s._.unit.kind != "territory"]
     if bodies:  # "VCCI cho biết", "UBND thành phố yêu cầu": a body speaks through its documents
-        return None, bodies[-1].text, None
+        return bodies[-1].text, bodies[-1].text, None
     return None, None, None
 
 
@@ -431,11 +459,11 @@ def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -
     name, role, _ = _describe(doc, people, intro.start, intro.end)
     if name is None and role is None:
         return None
-    label = text[intro.start:intro.end]
+    label = text[intro.start:max(intro.end, intro.label_end)]
     stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
     body = _body_of(doc, intro.start, intro.end, role) if stance != "asking" else None
     turn = Turn(min(intro.quote_start, s0), s1, name, role, body.name if body else None, stance,
-                label_start=intro.start, label_end=intro.end, unit_ref=body)
+                label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body)
     asked = re.match(r"^[^,]{0,20}?trả lời (?:câu hỏi |chất vấn |ý kiến )?(?:của )?(?P<who>[^,]{3,80}),",
                      text[s0:s1], re.IGNORECASE)
     if asked:
@@ -479,6 +507,48 @@ def _pair(turns: list[Turn]) -> None:
 WEAK_UNIT_SOURCES = ("topic", "leader", "")
 
 
+def questioned_body(turn: Turn, turns: list[Turn]) -> UnitRef | None:
+    """The body a question is put to: that of the official answering it, else of the next answer,
+    else of the official who answers most in the text (the one questioned)."""
+    answers = [t for t in turns if t.stance == "answering" and t.unit_ref is not None]
+    paired = next((t for t in answers if t.answers_turn == turn.number), None)
+    if paired is None:
+        paired = next((t for t in answers if t.number > turn.number), None)
+    if paired is not None:
+        return paired.unit_ref
+    if not answers:
+        return None
+    names = [t.unit_ref.name for t in answers]
+    top = max(set(names), key=names.count)
+    return next(t.unit_ref for t in answers if t.unit_ref.name == top)
+
+
+def attribute(doc: Doc, turns: list[Turn]) -> None:
+    """Speakers onto statements, and the units their speech points to: the clause's own evidence
+    first (the speaker's constituency and title never count), else the body an answering official
+    speaks for, else the body a question is put to."""
+    from nlp.attribution import attribute_units
+
+    statements = doc._.statements or []
+    text = text_of(doc)
+    blocked = [(t.label_start, t.label_end) for t in turns]
+    blocked += [(r.start_char, r.end_char) for r in _roles(doc) if _titles_non_person(text, r.start_char, r.end_char)]
+    attribute_units(doc, statements, blocked=blocked)
+    for st in statements:
+        turn = next((t for t in turns if t.start <= st.clause.start < t.end), None)
+        if turn is None:
+            continue
+        st.speaker = turn.as_speaker()
+        if st.unit is not None and st.unit_source not in WEAK_UNIT_SOURCES:
+            continue
+        if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role):
+            st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
+        elif turn.stance == "asking":
+            body = questioned_body(turn, turns)
+            if body is not None:
+                st.unit, st.unit_source = body, "questioned"
+
+
 class SpeakerAttributor:
     def __call__(self, doc: Doc) -> Doc:
         session = doc.user_data.get("doc_type") in ("session report", "transcript")
@@ -486,14 +556,7 @@ class SpeakerAttributor:
         doc._.turns = turns
         doc.spans["speakers"] = [s for s in (doc.char_span(t.label_start, t.label_end, label=t.stance or "speaker",
                                                            alignment_mode="expand") for t in turns) if s]
-        for st in doc._.statements or []:
-            turn = next((t for t in turns if t.start <= st.clause.start < t.end), None)
-            if turn is None:
-                continue
-            st.speaker = turn.as_speaker()
-            # an official answering speaks for their body; weak evidence yields to it
-            if turn.stance == "answering" and turn.unit_ref is not None and st.unit_source in WEAK_UNIT_SOURCES:
-                st.unit, st.unit_source = turn.unit_ref, "speaker"
+        attribute(doc, turns)
         return doc
 
 
