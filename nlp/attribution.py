@@ -6,6 +6,7 @@ in a title) describe the speaker, not the statement, and are left out when `bloc
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from typing import TYPE_CHECKING
@@ -22,6 +23,17 @@ _REQUEST = re.compile(r"\b(?:đề nghị|yêu cầu|giao|giao cho|chỉ đạo|
 _SUPERVISOR = re.compile(r"^(?:HĐND|Hội đồng nhân dân|Đoàn giám sát|Thường trực HĐND)", re.IGNORECASE)
 # A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ"), not a subject.
 _COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như)\s*$", re.IGNORECASE)
+
+
+def as_written(span: Span):
+    """The span's unit named as the text writes it ("TP HCM", "UBND TP.HCM", "Sở TT&TT"), code and
+    province kept: a unit is reported as written. A bare reference ("huyện", "thành phố này")
+    keeps the name of the unit it refers to."""
+    ref = span._.unit
+    surface = " ".join(span.text.split())
+    if ref is None or ref.antecedent or not any(ch.isupper() for ch in surface[1:]):
+        return ref
+    return dataclasses.replace(ref, name=surface)
 
 
 def _can_be_subject(span: Span) -> bool:
@@ -64,7 +76,7 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
         if leader is not None:
             topic = leader
         elif head:
-            topic = head[0]._.unit
+            topic = as_written(head[0])
 
 
 def _complements(text: str, units: list[Span]) -> set[int]:
@@ -91,18 +103,18 @@ def _unit_for(doc: Doc, st: "Statement", s_units: list[Span], leader, topic):
         if request is not None:
             addressees = [u for u in s_units if request.end() <= u.start_char < request.end() + 40]
             if addressees:
-                return addressees[0]._.unit, "addressee"
+                return as_written(addressees[0]), "addressee"
     comp = _complements(text, s_units)
     own = [u for u in s_units if c.start <= u.start_char < c.end]
     subjects = [u for u in own if u.start_char not in comp]
     if subjects:
-        return subjects[0]._.unit, "own"
+        return as_written(subjects[0]), "own"
     before = [u for u in s_units if u.end_char <= c.start and u.start_char not in comp]
     if before:
-        return before[-1]._.unit, "sentence"
+        return as_written(before[-1]), "sentence"
     owners = [u for u in own if u._.unit.admin is not None]  # "chỉ số CCHC của Thị trấn ..."
     if owners:
-        return owners[0]._.unit, "owner"
+        return as_written(owners[0]), "owner"
     if leader is not None:
         return leader, "leader"
     return topic, "topic"

@@ -16,7 +16,7 @@ resolve to the full name introduced earlier.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.language import Language
@@ -37,7 +37,7 @@ _ANSWER_OPENING = re.compile(r"^(?:[\w\s,]{0,30}?)\btrả lời\b", re.IGNORECAS
 _CLOSE_QUOTE = "”\""
 # between a speaker and the verb: a constituency or title gloss ("(đoàn ĐBQH tỉnh X)", ", đoàn Vĩnh Long",
 # ", Trưởng Công an quận 2")
-_GLOSS = re.compile(rf"\s*(?:\([^()]{{2,80}}\)|[,–-]\s*(?:(?i:đoàn|tổ|đbqh|đơn vị)\b|[{UPPER}])[^,.:;()“”]{{0,70}}?"
+_GLOSS = re.compile(rf"\s*(?:\([^()]{{2,80}}\)|[,–-]\s*[{UPPER}{UPPER.lower()}][^,.:;()“”]{{0,70}}?"
                     rf"(?=\s*[,–-]?\s*$))\s*[,–-]?\s*")
 _SHORT_REF = re.compile(rf"(?<!\w)(?P<title>(?i:ông|bà|anh|chị|đồng chí)|ĐB|đại biểu|Đại biểu|Bộ trưởng|Thứ trưởng|"
                         rf"Giám đốc|Chủ tịch|Bí thư|Phó Thủ tướng|Thủ tướng|Cục trưởng|Trung tá|Thượng tá|Đại tá)\s+"
@@ -78,8 +78,7 @@ class Person:
     name: str
     role: str | None
     start: int
-    unit: UnitRef | None = None
-    roles: list[str] = field(default_factory=list)
+    unit: UnitRef | None = None     # the body their title names ("Bộ trưởng Bộ Nội vụ" -> Bộ Nội vụ)
 
 
 # -- lexicons -----------------------------------------------------------------
@@ -115,6 +114,25 @@ def _not_person_before() -> re.Pattern:
 @lru_cache(maxsize=1)
 def _not_person_names() -> frozenset[str]:
     return frozenset(fold(n) for n in lines("nlp", "not_person_names.tsv"))
+
+
+def _constituency_re() -> re.Pattern:
+    return regex_union("nlp", "constituency_cues.tsv")
+
+
+def constituencies(doc: Doc) -> list[tuple[int, int]]:
+    """Where the text writes a delegate's constituency: a bracket after a person's name, or a
+    constituency cue up to the next punctuation ("đoàn ĐBQH tỉnh Bến Tre")."""
+    text = text_of(doc)
+    out = []
+    for p in _persons(doc):
+        m = re.match(r"\s*\(([^()]{2,80})\)", text[p.end_char:p.end_char + 90])
+        if m:
+            out.append((p.end_char, p.end_char + m.end()))
+    for m in _constituency_re().finditer(text):
+        stop = re.search(r"[,.;:()\n]|\s(?:cho|nói|chất vấn|đề nghị|hỏi)\b", text[m.end():m.end() + 60])
+        out.append((m.start(), m.end() + (stop.start() if stop else 60)))
+    return out
 
 
 def _narrator_re() -> re.Pattern:
@@ -175,10 +193,12 @@ def people_of(doc: Doc) -> list[Person]:
         if before:
             r = before[-1]
             role = _role_text(text, r, p.start_char)
-            unit = r._.role_unit
+            unit = _body_of(doc, r.start_char, p.start_char, role)
         elif after:
             r = after[0]
-            role, unit = r.text, r._.role_unit
+            role, unit = r.text, _body_of(doc, r.start_char, r.end_char, r.text)
+        if role is not None and role_stance(role) == "asking":
+            unit = None   # a delegate's unit is their constituency, not a body they speak for
         out.append(Person(name=p.text, role=role, start=p.start_char, unit=unit))
     return out
 
@@ -354,9 +374,11 @@ def stance_of(label: str, verb: str | None, sentence: str) -> str | None:
 
 def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
     """The body an official speaks for: the unit in their title, or "Bộ X" for "Bộ trưởng X"."""
+    from nlp.attribution import as_written
+
     for s in doc.spans[GROUP]:
         if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None:
-            return s._.unit
+            return as_written(s)
     if role:
         m = re.search(r"(?:Bộ trưởng|Thứ trưởng)\s+(?:Bộ\s+)?(?P<sector>.+)$", role)
         if m:
@@ -399,21 +421,21 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
         role = _role_text(text, r, limit)
     if persons:
         name = persons[0].text
+        known = next((p for p in people if p.name == name and p.role), None)
         if role is None:
-            known = next((p for p in people if p.name == name and p.role), None)
             role = known.role if known else None
-        return name, role, None
+        return name, role, known.unit if known else None
     short = next((m for m in short_refs(doc, people) if a <= m.start() and m.end() <= b), None)
     if short:
         person = _resolve_short(short.group("name"), people, a)
         if person is not None:
-            return person.name, role or person.role, None
+            return person.name, role or person.role, person.unit
         return short.group("name"), role or (short.group("title") if short.group("title")[0].isupper() else None), None
     if _GROUP.match(label):
         return None, label.strip(), None
     if role:
         person = _resolve_role(role, people, a)
-        return (person.name if person else None), role, None
+        return (person.name, role, person.unit) if person else (None, role, None)
     bodies = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b
               and s._.unit is not None and s._.unit.kind != "territory"]
     if bodies:  # "VCCI cho biết", "UBND thành phố yêu cầu": a body speaks through its documents
@@ -456,12 +478,12 @@ def find_turns(doc: Doc, session: bool = True) -> list[Turn]:
 
 def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -> Turn | None:
     text = text_of(doc)
-    name, role, _ = _describe(doc, people, intro.start, intro.end)
+    name, role, known_body = _describe(doc, people, intro.start, intro.end)
     if name is None and role is None:
         return None
     label = text[intro.start:max(intro.end, intro.label_end)]
     stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
-    body = _body_of(doc, intro.start, intro.end, role) if stance != "asking" else None
+    body = (_body_of(doc, intro.start, intro.end, role) or known_body) if stance != "asking" else None
     turn = Turn(min(intro.quote_start, s0), s1, name, role, body.name if body else None, stance,
                 label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body)
     asked = re.match(r"^[^,]{0,20}?trả lời (?:câu hỏi |chất vấn |ý kiến )?(?:của )?(?P<who>[^,]{3,80}),",
@@ -477,12 +499,12 @@ def _turn_label(doc: Doc, people: list[Person], s0: int, s1: int) -> Turn | None
     if not m:
         return None
     a, b = s0, s0 + len(m.group("label"))
-    name, role, _ = _describe(doc, people, a, b)
+    name, role, known_body = _describe(doc, people, a, b)
     if name is None and role is None:
         return None
     label = m.group("label")
     stance = stance_of(label, None, "")
-    body = _body_of(doc, a, b, role or label.strip()) if stance != "asking" else None
+    body = (_body_of(doc, a, b, role or label.strip()) or known_body) if stance != "asking" else None
     return Turn(s0, s1, name, role or label.strip(), body.name if body else None, stance,
                 label_start=a, label_end=b, unit_ref=body)
 
@@ -531,7 +553,7 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
 
     statements = doc._.statements or []
     text = text_of(doc)
-    blocked = [(t.label_start, t.label_end) for t in turns]
+    blocked = [(t.label_start, t.label_end) for t in turns] + constituencies(doc)
     blocked += [(r.start_char, r.end_char) for r in _roles(doc) if _titles_non_person(text, r.start_char, r.end_char)]
     attribute_units(doc, statements, blocked=blocked)
     for st in statements:
