@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc, Span
 
+from nlp.entities import _COUNCIL_PREFIX
 from nlp.segment import text_of
 
 if TYPE_CHECKING:
@@ -27,13 +28,41 @@ _COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|t
 
 def as_written(span: Span):
     """The span's unit named as the text writes it ("TP HCM", "UBND TP.HCM", "Sở TT&TT"), code and
-    province kept: a unit is reported as written. A bare reference ("huyện", "thành phố này")
-    keeps the name of the unit it refers to."""
+    province kept: a unit is reported as written. A bare reference ("thành phố", "huyện này")
+    takes the name of the full mention it refers to, as written there."""
     ref = span._.unit
-    surface = " ".join(span.text.split())
-    if ref is None or ref.antecedent or not any(ch.isupper() for ch in surface[1:]):
+    if ref is None:
+        return None
+    if ref.antecedent:
+        return _written_names(span.doc).get(span.start_char, ref)
+    words = span.text.split()
+    if ref.admin is not None and words and words[0].lower() in _COUNCIL_PREFIX:
+        words = words[1:]   # "UBND quận Hai Bà Trưng": the territory, as written
+    surface = " ".join(words)
+    if not any(ch.isupper() for ch in surface[1:]):
         return ref
     return dataclasses.replace(ref, name=surface)
+
+
+def _written_names(doc: Doc) -> dict[int, object]:
+    """Each bare reference's unit named as the text last wrote it in full (computed once per Doc)."""
+    from nlp.entities import GROUP
+
+    cached = doc.user_data.get("parlens_written_units")
+    if cached is not None:
+        return cached
+    last: dict[str, object] = {}
+    out: dict[int, object] = {}
+    for s in sorted((s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None),
+                    key=lambda s: s.start_char):
+        ref = s._.unit
+        key = ref.code or ref.name
+        if not ref.antecedent:
+            last[key] = as_written(s)
+        elif key in last:
+            out[s.start_char] = dataclasses.replace(ref, name=last[key].name)
+    doc.user_data["parlens_written_units"] = out
+    return out
 
 
 def _can_be_subject(span: Span) -> bool:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.entities import GROUP, UnitRef
+from nlp.entities import GROUP, UnitRef, expand_abbreviations
 from nlp.lexicons import lines, regex_union, table
 from nlp.normalize import UPPER, fold
 from nlp.segment import text_of
@@ -43,9 +43,6 @@ _SHORT_REF = re.compile(rf"(?<!\w)(?P<title>(?i:ông|bà|anh|chị|đồng chí)
                         rf"Giám đốc|Chủ tịch|Bí thư|Phó Thủ tướng|Thủ tướng|Cục trưởng|Trung tá|Thượng tá|Đại tá)\s+"
                         rf"(?P<name>[{UPPER}][\w]+(?:\s[{UPPER}][\w]+)?)(?!\w)")
 _HONORIFIC = re.compile(r"^(?:ông|bà|anh|chị|đồng chí|đb|đại biểu)$", re.IGNORECASE)
-_GROUP = re.compile(r"(?:(?:nhiều|các|một số|một|có|những|không ít|hầu hết)\s+(?:ý kiến\s+)?(?:đại biểu|ĐB|ĐBQH|cử tri|"
-                    r"thành viên|chuyên gia|doanh nghiệp|người dân)|cử tri|đại biểu|ĐB|ĐBQH)(?=[\s,(]|$)", re.IGNORECASE)
-
 if not Doc.has_extension("turns"):
     Doc.set_extension("turns", default=None)
 
@@ -133,6 +130,20 @@ def constituencies(doc: Doc) -> list[tuple[int, int]]:
         stop = re.search(r"[,.;:()\n]|\s(?:cho|nói|chất vấn|đề nghị|hỏi)\b", text[m.end():m.end() + 60])
         out.append((m.start(), m.end() + (stop.start() if stop else 60)))
     return out
+
+
+@lru_cache(maxsize=1)
+def _group_rows() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in table("nlp", "speaker_groups.tsv"))
+
+
+def group_mention(text: str, at: int, end: int) -> tuple[str, re.Match] | None:
+    """A group or a bare delegate title starting at `at`, as (kind, match)."""
+    for kind, pattern in _group_rows():
+        m = pattern.match(text, at, end)
+        if m:
+            return kind, m
+    return None
 
 
 def _narrator_re() -> re.Pattern:
@@ -244,6 +255,7 @@ class Intro:
     verb: str | None
     quote_start: int    # where the speech begins (a quote closed before the attribution)
     label_end: int = 0  # the introduction ends here (after a constituency gloss, before the verb)
+    anaphor: bool = False  # "Đại biểu cho rằng": the delegate named last
 
 
 def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
@@ -325,14 +337,21 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
 
 
 def _group_intro(text: str, s0: int, s1: int) -> Intro | None:
-    """ "Nhiều ĐB cho rằng, …": a group takes the floor, with no name."""
-    m = _GROUP.match(text, s0, s1)
-    if m is None:
+    """ "Nhiều ĐB cho rằng, …", "Tuy nhiên, cử tri đề nghị …", "Theo đại biểu, …": a group, or the
+    delegate named last, takes the floor at the start of the sentence (after an opening phrase)."""
+    opening = re.match(r"(?:[^,.;:“”]{0,30},\s*)?(?:(?i:theo)\s+)?", text[s0:s1])
+    at = s0 + (opening.end() if opening else 0)
+    found = group_mention(text, at, s1) or group_mention(text, s0, s1)
+    if found is None:
         return None
+    kind, m = found
+    theo = re.search(r"(?i:theo)\s+$", text[s0:m.start()])
+    if theo and text[m.end():m.end() + 2].startswith(","):
+        return Intro(m.start(), m.end(), None, s0, label_end=m.end(), anaphor=kind == "anaphor")
     verb = _verb_re().search(text, m.end(), min(s1, m.end() + 40))
     if verb is None or not _filler_re().match(re.sub(r"\s*\([^()]*\)", " ", text[m.end():verb.start()])):
         return None
-    return Intro(s0, m.end(), verb.group("verb"), s0, label_end=verb.start())
+    return Intro(m.start(), m.end(), verb.group("verb"), s0, label_end=verb.start(), anaphor=kind == "anaphor")
 
 
 def _verb_stance(verb: str | None) -> str | None:
@@ -382,8 +401,9 @@ def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
     if role:
         m = re.search(r"(?:Bộ trưởng|Thứ trưởng)\s+(?:Bộ\s+)?(?P<sector>.+)$", role)
         if m:
+            written = fold(expand_abbreviations(m.group("sector")))   # "Bộ trưởng KH&ĐT"
             for sector in _sectors():
-                if fold(m.group("sector")).startswith(fold(sector)):
+                if written.startswith(fold(sector)):
                     return UnitRef(name=f"Bộ {sector}", kind="ministry")
     return None
 
@@ -431,7 +451,7 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
         if person is not None:
             return person.name, role or person.role, person.unit
         return short.group("name"), role or (short.group("title") if short.group("title")[0].isupper() else None), None
-    if _GROUP.match(label):
+    if group_mention(label, 0, len(label)):
         return None, label.strip(), None
     if role:
         person = _resolve_role(role, people, a)
@@ -459,6 +479,8 @@ def find_turns(doc: Doc, session: bool = True) -> list[Turn]:
             intro = _intros(doc, mentions, s0, s1)
             if intro is not None:
                 turn = _make_turn(doc, people, intro, s0, s1)
+                if turn is not None and intro.anaphor:
+                    _resolve_delegate(turn, turns)
         if turn is not None:
             if current is not None and current.end > turn.start:
                 current.end = turn.start
@@ -474,6 +496,13 @@ def find_turns(doc: Doc, session: bool = True) -> list[Turn]:
     turns = [t for t in turns if t.end > t.start]
     _pair(turns)
     return turns
+
+
+def _resolve_delegate(turn: Turn, turns: list[Turn]) -> None:
+    """ "Đại biểu cho rằng": the delegate named last speaks again."""
+    named = next((t for t in reversed(turns) if t.stance == "asking" and t.name and t.name != t.role), None)
+    if named is not None:
+        turn.name, turn.role = named.name, named.role or turn.role
 
 
 def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -> Turn | None:
@@ -526,7 +555,7 @@ def _pair(turns: list[Turn]) -> None:
             t.answers_turn = named or last_question
 
 
-WEAK_UNIT_SOURCES = ("topic", "leader", "")
+WEAK_UNIT_SOURCES = ("topic", "leader", "sentence", "")
 
 
 def questioned_body(turn: Turn, turns: list[Turn]) -> UnitRef | None:
@@ -562,7 +591,7 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
             continue
         st.speaker = turn.as_speaker()
         if st.unit is not None and st.unit_source not in WEAK_UNIT_SOURCES:
-            continue
+            continue   # the clause names what it is about
         if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role):
             st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
         elif turn.stance == "asking":
