@@ -61,6 +61,7 @@ class Turn:
     label_end: int = 0
     unit_ref: object | None = None  # the body this speaker speaks for (answering officials)
     asker: str | None = None        # "Trả lời câu hỏi của đại biểu X": whom this answers
+    addressee: UnitRef | None = None  # "chất vấn Giám đốc Sở Y tế …": the body a question is put to
 
     def as_speaker(self) -> dict:
         return {"name": self.name or self.role, "role": self.role, "unit": self.unit, "stance": self.stance,
@@ -354,13 +355,19 @@ def _group_intro(text: str, s0: int, s1: int) -> Intro | None:
     return Intro(m.start(), m.end(), verb.group("verb"), s0, label_end=verb.start(), anaphor=kind == "anaphor")
 
 
-def _verb_stance(verb: str | None) -> str | None:
+def _verb_class(verb: str | None) -> str | None:
+    """The row of speech_verbs.tsv a verb belongs to (asking, answering, directive, request, neutral)."""
     if not verb:
         return None
     for stance, pattern in _speech_verbs():
         if re.fullmatch(pattern, verb, re.IGNORECASE):
-            return None if stance == "neutral" else stance
+            return stance
     return None
+
+
+def _verb_stance(verb: str | None) -> str | None:
+    cls = _verb_class(verb)
+    return None if cls in ("neutral", "request") else cls
 
 
 def role_stance(label: str) -> str | None:
@@ -406,6 +413,30 @@ def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
                 if written.startswith(fold(sector)):
                     return UnitRef(name=f"Bộ {sector}", kind="ministry")
     return None
+
+
+@lru_cache(maxsize=1)
+def _title_kinds() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in table("nlp", "title_bodies.tsv"))
+
+
+def _main_body(doc: Doc, role: str | None, blocked: list[tuple[int, int]]) -> UnitRef | None:
+    """For a bare title ("Bộ trưởng"), the body of its kind the text names most (outside speakers'
+    introductions and constituencies)."""
+    from nlp.attribution import as_written
+
+    if not role:
+        return None
+    kind = next((k for k, p in _title_kinds() if p.search(role.strip())), None)
+    if kind is None:
+        return None
+    spans = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None and s._.unit.kind == kind
+             and not s._.unit.antecedent and not any(a <= s.start_char < b for a, b in blocked)]
+    if not spans:
+        return None
+    names = [fold(s._.unit.name) for s in spans]
+    top = max(set(names), key=names.count)
+    return as_written(next(s for s in spans if fold(s._.unit.name) == top))
 
 
 # -- turns ------------------------------------------------------------------------
@@ -532,6 +563,8 @@ def _turn_label(doc: Doc, people: list[Person], s0: int, s1: int) -> Turn | None
     if name is None and role is None:
         return None
     label = m.group("label")
+    if name is not None and name == role and len(name) < len(label.strip()) - 3:
+        return None   # "Bên lề Quốc hội: …" is a rubric, not the body speaking
     stance = stance_of(label, None, "")
     body = (_body_of(doc, a, b, role or label.strip()) or known_body) if stance != "asking" else None
     return Turn(s0, s1, name, role or label.strip(), body.name if body else None, stance,
@@ -558,9 +591,25 @@ def _pair(turns: list[Turn]) -> None:
 WEAK_UNIT_SOURCES = ("topic", "leader", "sentence", "")
 
 
+def _addressee(doc: Doc, turn: Turn) -> UnitRef | None:
+    """The body named right after the asking verb ("chất vấn Giám đốc Sở Y tế", "đề nghị UBND huyện")."""
+    from nlp.attribution import as_written
+
+    text = text_of(doc)
+    verb = _verb_re().search(text, turn.label_end, min(turn.end, turn.label_end + 30))
+    if verb is None or _verb_class(verb.group("verb")) == "neutral":
+        return None   # "ĐB A cho biết, tỉnh B …": what follows a plain speech verb is a subject
+    for s in doc.spans[GROUP]:
+        if s.label_ == "UNIT" and s._.unit is not None and verb.end() <= s.start_char <= verb.end() + 40:
+            return as_written(s)
+    return None
+
+
 def questioned_body(turn: Turn, turns: list[Turn]) -> UnitRef | None:
-    """The body a question is put to: that of the official answering it, else of the next answer,
-    else of the official who answers most in the text (the one questioned)."""
+    """The body a question is put to: the one the question names, else that of the official
+    answering it, else of the next answer, else of the official who answers most in the text."""
+    if turn.addressee is not None:
+        return turn.addressee
     answers = [t for t in turns if t.stance == "answering" and t.unit_ref is not None]
     paired = next((t for t in answers if t.answers_turn == turn.number), None)
     if paired is None:
@@ -585,6 +634,11 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
     blocked = [(t.label_start, t.label_end) for t in turns] + constituencies(doc)
     blocked += [(r.start_char, r.end_char) for r in _roles(doc) if _titles_non_person(text, r.start_char, r.end_char)]
     attribute_units(doc, statements, blocked=blocked)
+    for t in turns:
+        if t.unit_ref is None and t.stance == "answering":
+            t.unit_ref = _main_body(doc, t.role, blocked)
+        if t.stance == "asking" and t.addressee is None:
+            t.addressee = _addressee(doc, t)
     for st in statements:
         turn = next((t for t in turns if t.start <= st.clause.start < t.end), None)
         if turn is None:
