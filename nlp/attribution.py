@@ -27,8 +27,8 @@ _COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|t
 
 
 def as_written(span: Span):
-    """The span's unit named as the text writes it ("TP HCM", "UBND TP.HCM", "Sở TT&TT"), code and
-    province kept: a unit is reported as written. A bare reference ("thành phố", "huyện này")
+    """The span's territory named as the text writes it ("TP HCM", "Hà Nội"), code and province
+    kept: a unit is reported as written. A bare reference ("thành phố", "huyện này")
     takes the name of the full mention it refers to, as written there."""
     ref = span._.unit
     if ref is None:
@@ -39,8 +39,8 @@ def as_written(span: Span):
     if ref.admin is not None and words and words[0].lower() in _COUNCIL_PREFIX:
         words = words[1:]   # "UBND quận Hai Bà Trưng": the territory, as written
     surface = " ".join(words)
-    if not any(ch.isupper() for ch in surface[1:]):
-        return ref
+    if ref.admin is None or not any(ch.isupper() for ch in surface[1:]):
+        return ref   # bodies keep their full name ("Sở TT&TT" is "Sở Thông tin và Truyền thông")
     return dataclasses.replace(ref, name=surface)
 
 

@@ -245,7 +245,7 @@ class EntityRecognizer:
         for m in self.body_re.finditer(text):
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
             if span is not None:
-                span._.unit = UnitRef(name=m.group(0), kind="body")
+                span._.unit = UnitRef(name=expand_abbreviations(m.group(0)), kind="body")
                 out.append(span)
         out += self._sector_bodies(doc, territories)
         out += self._agencies(doc, territories)
@@ -310,11 +310,22 @@ class EntityRecognizer:
             out.append(span)
         return out
 
+    def _before_person(self, m: re.Match) -> int:
+        """Where an agency's capitalised name stops before a person's ("Bộ trưởng Công an Trần Văn Lâm"):
+        a run of two to four capitalised syllables opening with a surname that names no place."""
+        words = list(re.finditer(r"\S+", m.group(0)))
+        for i in range(1, len(words)):
+            run = [w.group(0) for w in words[i:i + 4]]
+            if run[0] in self.surnames and 2 <= len(run) and not gazetteer().is_province(" ".join(run[:2])) \
+                    and all(w[:1].isupper() for w in run[:2]):
+                return m.start() + words[i].start() - 1
+        return m.end()
+
     def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
         out = []
         for m in self.agency_re.finditer(text_of(doc)):
-            span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="contract")
+            span = doc.char_span(m.start(), self._before_person(m), label="UNIT", alignment_mode="contract")
             if span is None or len(span) < 2:
                 continue
             span, territory = self._extend(doc, span, territories)

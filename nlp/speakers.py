@@ -263,7 +263,7 @@ def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
     """ "ông Thiện", "Bộ trưởng Thiện": a title and a given name, kept when the name is a known
     person's or follows an honorific ("Bộ trưởng Bộ Công" is a body being named, not a person)."""
     text = text_of(doc)
-    units = [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"]
+    units = [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ in ("UNIT", "ROLE")]
     out = []
     for m in _SHORT_REF.finditer(text):
         a, b = m.span("name")
@@ -588,7 +588,7 @@ def _pair(turns: list[Turn]) -> None:
             t.answers_turn = named or last_question
 
 
-WEAK_UNIT_SOURCES = ("topic", "leader", "sentence", "")
+WEAK_UNIT_SOURCES = ("topic", "leader", "")
 
 
 def _addressee(doc: Doc, turn: Turn) -> UnitRef | None:
@@ -623,6 +623,15 @@ def questioned_body(turn: Turn, turns: list[Turn]) -> UnitRef | None:
     return next(t.unit_ref for t in answers if t.unit_ref.name == top)
 
 
+def _province_report(st, turn: Turn) -> bool:
+    """A provincial department reporting while the text is about its province speaks of the
+    province ("Giám đốc Sở Nội vụ cho biết, … hồ sơ trễ hạn" in a report on the province)."""
+    ref = st.unit
+    body = turn.unit_ref
+    return (st.unit_source == "topic" and ref is not None and ref.admin is not None and ref.admin.level == "province"
+            and body is not None and body.kind == "department")
+
+
 def attribute(doc: Doc, turns: list[Turn]) -> None:
     """Speakers onto statements, and the units their speech points to: the clause's own evidence
     first (the speaker's constituency and title never count), else the body an answering official
@@ -646,6 +655,8 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
         st.speaker = turn.as_speaker()
         if st.unit is not None and st.unit_source not in WEAK_UNIT_SOURCES:
             continue   # the clause names what it is about
+        if _province_report(st, turn):
+            continue
         if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role):
             st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
         elif turn.stance == "asking":
