@@ -118,6 +118,10 @@ class EntityRecognizer:
         heads = sorted((h for h in lines("nlp", "agency_heads.txt")), key=len, reverse=True)
         self.agency_re = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(h) for h in heads)}) "
                                     rf"(?:[{UPPER}][\w&]*)(?: (?:và |- )?[{UPPER}][\w&]*)*")
+        # "Công an tỉnh", "TAND huyện Cam Lộ": an agency named by the territory it serves
+        types = sorted((t for t in _unit_types() if t.isalpha() or " " in t), key=len, reverse=True)
+        self.agency_of_re = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(h) for h in heads)})"
+                                       rf"(?= (?:{'|'.join(re.escape(t) for t in types)})(?!\w))", re.UNICODE)
         self.surnames = set(lines("nlp", "surnames.txt"))
         self.honorifics = {h.lower() for h in lines("nlp", "honorifics.txt")}
 
@@ -333,6 +337,19 @@ class EntityRecognizer:
             if territory is None and end < len(doc) and doc[end].lower_ in _unit_types() \
                     and not self._names_place(doc, end + 1):
                 span = Span(doc, span.start, end + 1, label="UNIT")  # "... UBND quận": the one in context
+            span._.unit = UnitRef(name=span.text, kind="body",
+                                  admin=territory.admin if territory is not None else None)
+            out.append(span)
+        taken = {i for s in out for i in range(s.start, s.end)}
+        for m in self.agency_of_re.finditer(text_of(doc)):
+            head = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
+            if head is None or head.start in taken or head.end >= len(doc):
+                continue
+            span, territory = self._extend(doc, head, territories)
+            if territory is None:
+                if not doc[head.end].lower_ in _unit_types():
+                    continue
+                span = Span(doc, head.start, head.end + 1, label="UNIT")  # "Công an tỉnh": the one in context
             span._.unit = UnitRef(name=span.text, kind="body",
                                   admin=territory.admin if territory is not None else None)
             out.append(span)

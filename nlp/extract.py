@@ -23,7 +23,7 @@ from nlp.figures import Figure
 from nlp.segment import text_of
 
 # Bumped by hand when extraction logic changes; data files are hashed in.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 MAX_CHARS = 200_000  # longer texts are cut: bounded time per document
 MAX_FIGURES = 300    # a data table is not an article: figures beyond this are dropped, with a note
 
@@ -38,6 +38,8 @@ def version() -> str:
         h.update(path.read_bytes())
     from nlp.statements import data_hash
     h.update(data_hash().encode())   # the statement model's data and code: a new model re-extracts
+    from nlp.stance import data_hash as stance_hash
+    h.update(stance_hash().encode())  # likewise the speakers' stance model
     return f"{EXTRACTOR_VERSION}-{h.hexdigest()[:12]}"
 
 

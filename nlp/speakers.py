@@ -61,6 +61,7 @@ class Turn:
     label_end: int = 0
     unit_ref: object | None = None  # the body this speaker speaks for (answering officials)
     asker: str | None = None        # "Trả lời câu hỏi của đại biểu X": whom this answers
+    verb: str | None = None         # the speech verb that introduced the speaker
     addressee: UnitRef | None = None  # "chất vấn Giám đốc Sở Y tế …": the body a question is put to
 
     def as_speaker(self) -> dict:
@@ -494,9 +495,18 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
     return None, None, None
 
 
-def find_turns(doc: Doc, session: bool = True) -> list[Turn]:
+def speaker_matches(pred: str | None, gold: str | None) -> bool:
+    """Same speaker: both empty, or the folded words of one name contained in the other."""
+    p, g = fold(pred or ""), fold(gold or "")
+    if not g:
+        return not p
+    return bool(p) and (f" {g} " in f" {p} " or f" {p} " in f" {g} ")
+
+
+def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Turn]:
     """Speaker stretches: each introduced speaker holds the text until the next one, a heading,
-    or a sentence where the narrator resumes."""
+    or a sentence where the narrator resumes. With `learned`, the stance comes from the model
+    trained on the annotated articles (`nlp.stance`), which reads the rules' verdict as a feature."""
     text = text_of(doc)
     people = people_of(doc)
     mentions = _mentions(doc, people)
@@ -525,6 +535,12 @@ def find_turns(doc: Doc, session: bool = True) -> list[Turn]:
             continue
         current.end = s1
     turns = [t for t in turns if t.end > t.start]
+    if learned and turns:
+        from nlp.stance import predict
+        for t, stance in zip(turns, predict(turns, doc)):
+            t.stance = stance
+    for t in turns:
+        t.unit = t.unit_ref.name if t.unit_ref is not None and t.stance != "asking" else None
     _pair(turns)
     return turns
 
@@ -543,9 +559,11 @@ def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -
         return None
     label = text[intro.start:max(intro.end, intro.label_end)]
     stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
-    body = (_body_of(doc, intro.start, intro.end, role) or known_body) if stance != "asking" else None
-    turn = Turn(min(intro.quote_start, s0), s1, name, role, body.name if body else None, stance,
-                label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body)
+    body = _body_of(doc, intro.start, max(intro.end, intro.label_end), role) or known_body  # gloss: ", Giám đốc Công an tỉnh"
+    if role_stance(label) == "asking":
+        body = None   # a delegate's unit is their constituency
+    turn = Turn(min(intro.quote_start, s0), s1, name, role, None, stance,
+                label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body, verb=intro.verb)
     asked = re.match(r"^[^,]{0,20}?trả lời (?:câu hỏi |chất vấn |ý kiến )?(?:của )?(?P<who>[^,]{3,80}),",
                      text[s0:s1], re.IGNORECASE)
     if asked:
@@ -566,9 +584,8 @@ def _turn_label(doc: Doc, people: list[Person], s0: int, s1: int) -> Turn | None
     if name is not None and name == role and len(name) < len(label.strip()) - 3:
         return None   # "Bên lề Quốc hội: …" is a rubric, not the body speaking
     stance = stance_of(label, None, "")
-    body = (_body_of(doc, a, b, role or label.strip()) or known_body) if stance != "asking" else None
-    return Turn(s0, s1, name, role or label.strip(), body.name if body else None, stance,
-                label_start=a, label_end=b, unit_ref=body)
+    body = None if stance == "asking" else _body_of(doc, a, b, role or label.strip()) or known_body
+    return Turn(s0, s1, name, role or label.strip(), None, stance, label_start=a, label_end=b, unit_ref=body)
 
 
 def _pair(turns: list[Turn]) -> None:
