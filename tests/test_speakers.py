@@ -105,3 +105,42 @@ def test_streets_schools_and_historical_figures_are_not_speakers(parse):
     assert not named & {"Trần Đại Nghĩa", "Hồ Chí Minh", "Phạm Văn Đồng", "Chủ tịch Hồ Chí Minh", "Chủ tịch"}
     assert not is_person("trên đường Phạm Văn Đồng", len("trên đường "), "Phạm Văn Đồng")
     assert is_person("ông Phạm Văn Đồng", len("ông "), "Phạm Văn Đồng")
+
+
+def test_bare_delegate_title_points_back_to_the_delegate_named_last(parse):
+    text = ("Đại biểu Lò Văn Quý (đoàn ĐBQH tỉnh Sơn La) chất vấn, việc cấp sổ đỏ cho đồng bào còn chậm.\n"
+            "Đại biểu cho rằng, cán bộ địa chính xã còn thiếu và yếu.")
+    turns = find_turns(parse(text))
+    again = turn_at(turns, text, "cán bộ địa chính")
+    assert again.name == "Lò Văn Quý" and again.stance == "asking"
+
+
+def test_a_group_of_delegates_speaks_without_a_name(parse):
+    text = ("Ông Hà Văn Lực cho biết, tỉnh đã giảm một nửa thời gian cấp phép.\n"
+            "Nhiều đại biểu cho rằng, việc giảm thời gian mới chỉ có trên giấy.")
+    turns = find_turns(parse(text))
+    group = turn_at(turns, text, "mới chỉ có trên giấy")
+    assert group.name is None and group.as_speaker()["name"] == "Nhiều đại biểu"   # not ông Lực carried over
+    assert group.stance == "asking"
+
+
+def test_a_question_put_to_a_body_takes_that_body_as_its_unit(parse):
+    text = ("Đại biểu Lò Văn Quý (đoàn ĐBQH tỉnh Sơn La) chất vấn Bộ Tài nguyên và Môi trường về việc "
+            "cấp sổ đỏ còn chậm.")
+    doc = parse(text)
+    asked = statement_on(doc, "cấp sổ đỏ còn chậm")
+    doc._.statements = [asked]
+    attribute(doc, find_turns(doc))
+    assert asked.unit is not None and asked.unit.name == "Bộ Tài nguyên và Môi trường"
+
+
+def test_a_minister_named_by_a_bare_title_speaks_for_the_ministry_the_text_names(parse):
+    text = ("Phiên chất vấn Bộ Giao thông vận tải.\n"
+            "Bộ trưởng Đỗ Văn Thắng cho biết, việc bảo trì quốc lộ còn chậm.")
+    doc = parse(text)
+    said = statement_on(doc, "việc bảo trì quốc lộ còn chậm")
+    doc._.statements = [said]
+    turns = find_turns(doc)
+    attribute(doc, turns)
+    assert turn_at(turns, text, "bảo trì quốc lộ").stance == "answering"
+    assert said.unit.name == "Bộ Giao thông vận tải"
