@@ -108,6 +108,20 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
             topic = as_written(head[0])
 
 
+def _addressed_title(doc: Doc, at: int):
+    """The body of an official addressed by title right after a request ("giao Bộ trưởng GTVT")."""
+    from nlp.entities import GROUP
+    from nlp.speakers import _body_of, _role_text
+
+    text = text_of(doc)
+    for r in doc.spans[GROUP]:
+        if r.label_ == "ROLE" and at <= r.start_char <= at + 3:
+            limit = re.search(r"[,.;:]", text[r.start_char:r.start_char + 80])
+            end = r.start_char + (limit.start() if limit else 80)
+            return _body_of(doc, r.start_char, r.end_char, _role_text(text, r, end))
+    return None
+
+
 def _complements(text: str, units: list[Span]) -> set[int]:
     """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện")."""
     out: set[int] = set()
@@ -133,6 +147,9 @@ def _unit_for(doc: Doc, st: "Statement", s_units: list[Span], leader, topic):
             addressees = [u for u in s_units if request.end() <= u.start_char < request.end() + 40]
             if addressees:
                 return as_written(addressees[0]), "addressee"
+            body = _addressed_title(doc, request.end())
+            if body is not None:   # "giao Bộ trưởng GTVT chủ trì …": the minister's ministry
+                return body, "addressee"
     comp = _complements(text, s_units)
     own = [u for u in s_units if c.start <= u.start_char < c.end]
     subjects = [u for u in own if u.start_char not in comp]

@@ -312,6 +312,7 @@ def _mention_before(text: str, mentions: list[tuple[int, int]], floor: int, at: 
 def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intro | None:
     """The speaker introduced in sentence text[s0:s1], if any."""
     text = text_of(doc)
+    bodies = {(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"}
     sent = text[s0:s1]
     theo = _THEO.match(sent)
     if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
@@ -327,6 +328,8 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
         who = _mention_before(text, mentions, floor, at)
         if who is None:
             continue
+        if who in bodies and who[0] - s0 > 40:
+            continue   # a body named inside the sentence ("báo cáo Sở Nội vụ trình bày") is not taking the floor
         after_quote = floor > s0 and text[floor - 1] in _CLOSE_QUOTE
         if who[0] - s0 > MAX_INTRO_OFFSET and not after_quote:
             continue
@@ -581,6 +584,9 @@ def _turn_label(doc: Doc, people: list[Person], s0: int, s1: int) -> Turn | None
     if name is None and role is None:
         return None
     label = m.group("label")
+    verb = _verb_re().search(label)
+    if verb is not None and verb.start() > 0:
+        return None   # "Phó Chủ tịch HĐND huyện nhấn mạnh: …" is reported speech, the verb names it
     if name is not None and name == role and len(name) < len(label.strip()) - 3:
         return None   # "Bên lề Quốc hội: …" is a rubric, not the body speaking
     stance = stance_of(label, None, "")
