@@ -328,8 +328,8 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
         who = _mention_before(text, mentions, floor, at)
         if who is None:
             continue
-        if who in bodies and who[0] - s0 > 40:
-            continue   # a body named inside the sentence ("báo cáo Sở Nội vụ trình bày") is not taking the floor
+        if who in bodies and text[s0:who[0]].strip() and not text[s0:who[0]].rstrip().endswith(","):
+            continue   # a body named inside a clause ("báo cáo Sở Nội vụ trình bày") is not taking the floor
         after_quote = floor > s0 and text[floor - 1] in _CLOSE_QUOTE
         if who[0] - s0 > MAX_INTRO_OFFSET and not after_quote:
             continue
@@ -680,7 +680,8 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
             continue   # the clause names what it is about
         if _province_report(st, turn):
             continue
-        if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role):
+        if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role
+                                          or turn.stance is None and turn.unit_ref.admin is not None):
             st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
         elif turn.stance == "asking":
             body = questioned_body(turn, turns)
