@@ -31,18 +31,11 @@ from nlp.statements import is_heading
 MAX_LABEL = 160
 MAX_INTRO_OFFSET = 160   # a speaker named deeper into a sentence is reported, not speaking
 _TURN = re.compile(r"(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL)
-_THEO = re.compile(r"^(?:(?:cũng|còn|nhưng|tuy nhiên|đồng thời)\s*,?\s+)?theo\s+(?P<who>[^,:]{3,160}?),\s",
-                   re.IGNORECASE)
-_ANSWER_OPENING = re.compile(r"^(?:[\w\s,]{0,30}?)\btrả lời\b", re.IGNORECASE)
 _CLOSE_QUOTE = "”\""
 # between a speaker and the verb: a constituency or title gloss ("(đoàn ĐBQH tỉnh X)", ", đoàn Vĩnh Long",
 # ", Trưởng Công an quận 2")
 _GLOSS = re.compile(rf"\s*(?:\([^()]{{2,80}}\)|[,–-]\s*[{UPPER}{UPPER.lower()}][^,.:;()“”]{{0,70}}?"
                     rf"(?=\s*[,–-]?\s*$))\s*[,–-]?\s*")
-_SHORT_REF = re.compile(rf"(?<!\w)(?P<title>(?i:ông|bà|anh|chị|đồng chí)|ĐB|đại biểu|Đại biểu|Bộ trưởng|Thứ trưởng|"
-                        rf"Giám đốc|Chủ tịch|Bí thư|Phó Thủ tướng|Thủ tướng|Cục trưởng|Trung tá|Thượng tá|Đại tá)\s+"
-                        rf"(?P<name>[{UPPER}][\w]+(?:\s[{UPPER}][\w]+)?)(?!\w)")
-_HONORIFIC = re.compile(r"^(?:ông|bà|anh|chị|đồng chí|đb|đại biểu)$", re.IGNORECASE)
 if not Doc.has_extension("turns"):
     Doc.set_extension("turns", default=None)
 
@@ -81,6 +74,36 @@ class Person:
 
 
 # -- lexicons -----------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def words(kind: str) -> str:
+    """The alternation of the speaker_words.tsv rows of one kind."""
+    return "|".join(f"(?:{p})" for k, p in table("nlp", "speaker_words.tsv") if k == kind)
+
+
+@lru_cache(maxsize=1)
+def _theo() -> re.Pattern:
+    """ "Theo WHO, …" at the start of a sentence."""
+    return re.compile(rf"^(?:(?:{words('frame')})\s*,?\s+)?(?:{words('according')})\s+(?P<who>[^,:]{{3,160}}?),\s",
+                      re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _answer_opening() -> re.Pattern:
+    return re.compile(rf"^(?:[\w\s,]{{0,30}}?)(?<!\w)(?:{words('answer')})(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _short_ref() -> re.Pattern:
+    """A title or honorific and a given name ("ông Thiện", "Bộ trưởng Thiện")."""
+    return re.compile(rf"(?<!\w)(?P<title>(?i:{words('honorific')})|{words('title')})\s+"
+                      rf"(?P<name>[{UPPER}][\w]+(?:\s[{UPPER}][\w]+)?)(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def _honorific() -> re.Pattern:
+    return re.compile(rf"^(?:{words('honorific')}|đb|đại biểu)$", re.IGNORECASE)
+
 
 @lru_cache(maxsize=1)
 def _speech_verbs() -> tuple[tuple[str, str], ...]:
@@ -185,7 +208,8 @@ def _roles(doc: Doc) -> list[Span]:
 def _role_text(text: str, role: Span, limit: int) -> str:
     """The whole title from a ROLE span up to `limit` ("Bộ trưởng Văn hóa, Thể thao và Du lịch")."""
     out = text[role.start_char:limit]
-    out = re.split(r"\s*(?:,\s*(?:ông|bà|đồng chí)\b|[–\-:(]|\s(?:ông|bà|đồng chí)\s)", out)[0]
+    h = words("honorific")
+    out = re.split(rf"\s*(?:,\s*(?:{h})(?!\w)|[–\-:(]|\s(?:{h})\s)", out)[0]
     return out.strip(" ,;–-") or role.text
 
 
@@ -198,7 +222,7 @@ def people_of(doc: Doc) -> list[Person]:
         role = None
         unit = None
         before = [r for r in roles if r.end_char <= p.start_char and p.start_char - r.start_char <= 90
-                  and re.fullmatch(r"[\w\s,&.\-–]*?(?:,\s*)?(?:ông|bà|đồng chí|đ/c)?\s*",
+                  and re.fullmatch(rf"[\w\s,&.\-–]*?(?:,\s*)?(?:{words('honorific')})?\s*",
                                    text[r.end_char:p.start_char] or " ", re.IGNORECASE)
                   and "\n" not in text[r.start_char:p.start_char]]
         after = [r for r in roles if 0 <= r.start_char - p.end_char <= 4
@@ -266,11 +290,11 @@ def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
     text = text_of(doc)
     units = [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ in ("UNIT", "ROLE")]
     out = []
-    for m in _SHORT_REF.finditer(text):
+    for m in _short_ref().finditer(text):
         a, b = m.span("name")
         if any(u0 < b and a < u1 for u0, u1 in units) or fold(m.group("name")) in _not_person_names():
             continue
-        if _HONORIFIC.match(m.group("title")) or _resolve_short(m.group("name"), people, m.start()) is not None:
+        if _honorific().match(m.group("title")) or _resolve_short(m.group("name"), people, m.start()) is not None:
             out.append(m)
     return out
 
@@ -303,7 +327,7 @@ def _mention_before(text: str, mentions: list[tuple[int, int]], floor: int, at: 
     while changed:  # "Ông Huỳnh Thanh Khiết – Phó Chủ tịch UBND quận 2", "Chủ tịch UBND tỉnh, ông Đinh Văn Thu"
         changed = False
         for c, d in mentions:
-            if c < a and c >= floor and re.fullmatch(r"[\s,–\-()]*(?:(?:ông|bà|đồng chí|đ/c)\s*)?", text[d:a],
+            if c < a and c >= floor and re.fullmatch(rf"[\s,–\-()]*(?:(?:{words('honorific')})\s*)?", text[d:a],
                                                      re.IGNORECASE):
                 a, changed = c, True
     return a, best[1]
@@ -314,7 +338,7 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
     text = text_of(doc)
     bodies = {(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"}
     sent = text[s0:s1]
-    theo = _THEO.match(sent)
+    theo = _theo().match(sent)
     if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
         return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0, label_end=s0 + theo.end("who"))
     group = _group_intro(text, s0, s1)
@@ -385,7 +409,7 @@ def role_stance(label: str) -> str | None:
 def stance_of(label: str, verb: str | None, sentence: str) -> str | None:
     """ "Trả lời …" answers; delegates ask; a questioning verb asks; an answering verb answers;
     a directive has no stance; then the role decides."""
-    if _ANSWER_OPENING.match(sentence):
+    if _answer_opening().match(sentence):
         return "answering"   # "Trả lời đại biểu A, Bộ trưởng B cho biết": the label names the asker too
     by_role = role_stance(label)
     if by_role == "asking":
@@ -567,7 +591,8 @@ def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -
         body = None   # a delegate's unit is their constituency
     turn = Turn(min(intro.quote_start, s0), s1, name, role, None, stance,
                 label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body, verb=intro.verb)
-    asked = re.match(r"^[^,]{0,20}?trả lời (?:câu hỏi |chất vấn |ý kiến )?(?:của )?(?P<who>[^,]{3,80}),",
+    asked = re.match(rf"^[^,]{{0,20}}?(?:{words('answer')})\s(?:(?:{words('answer_object')})\s)?(?:(?:{words('of')})\s)?"
+                     rf"(?P<who>[^,]{{3,80}}),",
                      text[s0:s1], re.IGNORECASE)
     if asked:
         turn.asker = asked.group("who")

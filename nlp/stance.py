@@ -22,13 +22,15 @@ from nlp.normalize import fold
 
 LABELS = ("asking", "answering", "none")
 CODE = ("speakers.py", "stance.py", "entities.py")
-DATA = ("speech_verbs.tsv", "speaker_stances.tsv", "speaker_groups.tsv", "roles.txt", "narrator_cues.tsv")
+DATA = ("speech_verbs.tsv", "speaker_stances.tsv", "speaker_groups.tsv", "speaker_words.tsv", "roles.txt",
+        "narrator_cues.tsv")
 
 
 def turn_features(turn, doc: Doc) -> dict[str, float]:
     """Features of one turn; the same function serves training and prediction."""
     from nlp.segment import text_of
     from nlp.speakers import _verb_class, role_stance
+    from nlp.speakers import words as lexicon_words
 
     text = text_of(doc)
     label = text[turn.label_start:turn.label_end]
@@ -41,7 +43,7 @@ def turn_features(turn, doc: Doc) -> dict[str, float]:
     f[f"rule:{turn.stance}"] = 1.0
     f[f"doc_type:{doc.user_data.get('doc_type')}"] = 1.0
     opening = text[max(0, turn.label_start - 40):turn.label_start].lower()
-    f["answer_opening"] = float(bool(re.search(r"trả lời|giải trình|tiếp thu", opening)))
+    f["answer_opening"] = float(bool(re.search(lexicon_words("answer_context"), opening)))
     f["has_name"] = float(bool(turn.name) and turn.name != turn.role)
     f["has_body"] = float(turn.unit_ref is not None)
     return f
