@@ -119,6 +119,10 @@ class EntityRecognizer:
         heads = sorted((h for h in lines("nlp", "agency_heads.txt")), key=len, reverse=True)
         self.agency_re = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(h) for h in heads)}) "
                                     rf"(?:[{UPPER}][\w&]*)(?: (?:và |- )?[{UPPER}][\w&]*)*")
+        # "Công an tỉnh", "TAND huyện Cam Lộ": an agency named by the territory it serves
+        types = sorted((t for t in _unit_types() if t.isalpha() or " " in t), key=len, reverse=True)
+        self.agency_of_re = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(h) for h in heads)})"
+                                       rf"(?= (?:{'|'.join(re.escape(t) for t in types)})(?!\w))", re.UNICODE)
         self.surnames = set(lines("nlp", "surnames.txt"))
         self.honorifics = {h.lower() for h in lines("nlp", "honorifics.txt")}
 
@@ -248,7 +252,7 @@ class EntityRecognizer:
         for m in self.body_re.finditer(text):
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
             if span is not None:
-                span._.unit = UnitRef(name=m.group(0), kind="body")
+                span._.unit = UnitRef(name=expand_abbreviations(m.group(0)), kind="body")
                 out.append(span)
         out += self._sector_bodies(doc, territories)
         out += self._agencies(doc, territories)
@@ -313,11 +317,22 @@ class EntityRecognizer:
             out.append(span)
         return out
 
+    def _before_person(self, m: re.Match) -> int:
+        """Where an agency's capitalised name stops before a person's ("Bộ trưởng Công an Trần Văn Lâm"):
+        a run of two to four capitalised syllables opening with a surname that names no place."""
+        words = list(re.finditer(r"\S+", m.group(0)))
+        for i in range(1, len(words)):
+            run = [w.group(0) for w in words[i:i + 4]]
+            if run[0] in self.surnames and 2 <= len(run) and not gazetteer().is_province(" ".join(run[:2])) \
+                    and all(w[:1].isupper() for w in run[:2]):
+                return m.start() + words[i].start() - 1
+        return m.end()
+
     def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
         out = []
         for m in self.agency_re.finditer(text_of(doc)):
-            span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="contract")
+            span = doc.char_span(m.start(), self._before_person(m), label="UNIT", alignment_mode="contract")
             if span is None or len(span) < 2:
                 continue
             span, territory = self._extend(doc, span, territories)
@@ -325,6 +340,19 @@ class EntityRecognizer:
             if territory is None and end < len(doc) and doc[end].lower_ in _unit_types() \
                     and not self._names_place(doc, end + 1):
                 span = Span(doc, span.start, end + 1, label="UNIT")  # "... UBND quận": the one in context
+            span._.unit = UnitRef(name=span.text, kind="body",
+                                  admin=territory.admin if territory is not None else None)
+            out.append(span)
+        taken = {i for s in out for i in range(s.start, s.end)}
+        for m in self.agency_of_re.finditer(text_of(doc)):
+            head = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
+            if head is None or head.start in taken or head.end >= len(doc):
+                continue
+            span, territory = self._extend(doc, head, territories)
+            if territory is None:
+                if not doc[head.end].lower_ in _unit_types():
+                    continue
+                span = Span(doc, head.start, head.end + 1, label="UNIT")  # "Công an tỉnh": the one in context
             span._.unit = UnitRef(name=span.text, kind="body",
                                   admin=territory.admin if territory is not None else None)
             out.append(span)
@@ -555,10 +583,16 @@ def create_entity_recognizer(nlp: Language, name: str) -> EntityRecognizer:
 
 
 def _keep_written(span: Span) -> None:
-    """Remember how the text writes a unit it names outright ("TP.HCM", "Bộ NN&PTNT"), which
-    readers quote; a bare or anaphoric mention ("thành phố") keeps the resolved name."""
+    """Remember how the text writes a territory it names outright ("TP.HCM", "Hà Nội"), which
+    readers quote; a council's prefix is dropped ("UBND TP.HCM" names the city), bodies keep
+    their full name ("Sở TT&TT" is reported as "Sở Thông tin và Truyền thông"), and a bare or
+    anaphoric mention ("thành phố") keeps the resolved name."""
     ref = span._.unit if span.label_ == "UNIT" else None
-    if ref is not None and not ref.antecedent and ref.written is None:
-        written = " ".join(span.text.split()).strip(" ,.;:()")
-        if written and written.lower() != ref.name.lower():
-            span._.unit = replace(ref, written=written)
+    if ref is None or ref.antecedent or ref.written is not None or ref.admin is None:
+        return
+    words = " ".join(span.text.split()).strip(" ,.;:()").split()
+    if words and words[0].lower() in _COUNCIL_PREFIX:
+        words = words[1:]
+    written = " ".join(words)
+    if written and written.lower() != ref.name.lower() and any(ch.isupper() for ch in written[1:]):
+        span._.unit = replace(ref, written=written)

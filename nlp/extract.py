@@ -23,7 +23,7 @@ from nlp.figures import Figure
 from nlp.segment import text_of
 
 # Bumped by hand when extraction logic changes; data files are hashed in.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 MAX_CHARS = 200_000  # longer texts are cut: bounded time per document
 MAX_FIGURES = 300    # a data table is not an article: figures beyond this are dropped, with a note
 
@@ -36,9 +36,10 @@ def version() -> str:
     for path in sorted(_walk(root), key=str):
         h.update(str(path.name).encode())
         h.update(path.read_bytes())
-    from nlp import figure_model, statements
+    from nlp import figure_model, stance, statements
     h.update(statements.data_hash().encode())   # the models' data and code: a new model re-extracts
     h.update(figure_model.data_hash().encode())
+    h.update(stance.data_hash().encode())       # the speakers' stance model
     return f"{EXTRACTOR_VERSION}-{h.hexdigest()[:12]}"
 
 

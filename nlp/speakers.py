@@ -1,11 +1,17 @@
 """Who says what: reported speech in news, turns in transcripts, questions paired with answers.
 
-News writes "Ông Nguyễn Quang Trung - Chủ tịch UBND quận Hai Bà Trưng cho biết, …"
-and keeps quoting the same person in the following paragraphs until someone
-else is introduced; transcripts write turns "Đại biểu Nguyễn Văn A (Tổ đại
-biểu huyện X): …". In session reports and transcripts each speaker is asking
-(delegates, supervising bodies) or answering (the officials questioned), and
-every answer is paired with the question before it.
+News writes "Ông Nguyễn Quang Trung - Chủ tịch UBND quận Hai Bà Trưng cho biết, …",
+"Theo bà Y, …" or closes a quote with "…” ông X nói", and keeps quoting the same
+person in the following sentences until someone else is introduced or the
+journalist narrates again; transcripts write turns "Đại biểu Nguyễn Văn A (Tổ
+đại biểu huyện X): …". In session reports each speaker is asking (delegates,
+supervising bodies), answering (the officials questioned) or neither (chairs,
+experts); every answer is paired with the question before it.
+
+A speaker is found sentence by sentence: a person or role mention standing right
+before a speech verb (only filler words or a constituency gloss between them), a
+"Theo WHO," opening, or a turn label. Short references ("ông Thiện", "Bộ trưởng")
+resolve to the full name introduced earlier.
 """
 from __future__ import annotations
 
@@ -14,19 +20,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from nlp.entities import GROUP
-from nlp.lexicons import regex_union, table
-from nlp.statements import is_heading
+from nlp.entities import GROUP, UnitRef, expand_abbreviations
+from nlp.lexicons import lines, regex_union, table
+from nlp.normalize import UPPER, fold
 from nlp.segment import text_of
+from nlp.statements import is_heading
 
 MAX_LABEL = 160
-_TURN = re.compile(r"^(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL, re.MULTILINE)
-_THEO = re.compile(r"^\s*Theo\s+(?P<who>[^,]{3,160}?),\s", re.IGNORECASE)
-_EXECUTIVE = re.compile(r"ubnd|ủy ban nhân dân|\bsở\b|giám đốc|bộ trưởng|thứ trưởng|trưởng phòng|cục trưởng|"
-                        r"chánh văn phòng|lãnh đạo (?:ubnd|quận|huyện|thị xã|sở|xã|phường)", re.IGNORECASE)
-
+MAX_INTRO_OFFSET = 160   # a speaker named deeper into a sentence is reported, not speaking
+_TURN = re.compile(r"(?P<label>[^:\n]{3,%d}?)\s*:\s+" % MAX_LABEL)
+_CLOSE_QUOTE = "”\""
+# between a speaker and the verb: a constituency or title gloss ("(đoàn ĐBQH tỉnh X)", ", đoàn Vĩnh Long",
+# ", Trưởng Công an quận 2")
+_GLOSS = re.compile(rf"\s*(?:\([^()]{{2,80}}\)|[,–-]\s*[{UPPER}{UPPER.lower()}][^,.:;()“”]{{0,70}}?"
+                    rf"(?=\s*[,–-]?\s*$))\s*[,–-]?\s*")
 if not Doc.has_extension("turns"):
     Doc.set_extension("turns", default=None)
 
@@ -38,144 +47,671 @@ class Turn:
     name: str | None
     role: str | None
     unit: str | None
-    stance: str | None            # asking | answering | None (news)
+    stance: str | None            # asking | answering | None (narration, chairs, experts)
     number: int = 0
     answers_turn: int | None = None
     label_start: int = 0
     label_end: int = 0
-    unit_ref: object | None = None  # the speaker's territorial unit, for attribution
+    unit_ref: object | None = None  # the body this speaker speaks for (answering officials)
+    asker: str | None = None        # "Trả lời câu hỏi của đại biểu X": whom this answers
+    verb: str | None = None         # the speech verb that introduced the speaker
+    addressee: UnitRef | None = None  # "chất vấn Giám đốc Sở Y tế …": the body a question is put to
 
     def as_speaker(self) -> dict:
-        return {"name": self.name, "role": self.role, "unit": self.unit, "stance": self.stance,
+        return {"name": self.name or self.role, "role": self.role, "unit": self.unit, "stance": self.stance,
                 "turn": self.number, "answers_turn": self.answers_turn}
+
+    def same_speaker(self, other: "Turn") -> bool:
+        return (self.name or self.role or "") == (other.name or other.role or "")
+
+
+@dataclass
+class Person:
+    name: str
+    role: str | None
+    start: int
+    unit: UnitRef | None = None     # the body their title names ("Bộ trưởng Bộ Nội vụ" -> Bộ Nội vụ)
+
+
+# -- lexicons -----------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def words(kind: str) -> str:
+    """The alternation of the speaker_words.tsv rows of one kind."""
+    return "|".join(f"(?:{p})" for k, p in table("nlp", "speaker_words.tsv") if k == kind)
 
 
 @lru_cache(maxsize=1)
-def _speech_verbs() -> list[tuple[str, str]]:
-    return [(stance, pattern) for stance, pattern in table("nlp", "speech_verbs.tsv")]
+def _theo() -> re.Pattern:
+    """ "Theo WHO, …" at the start of a sentence."""
+    return re.compile(rf"^(?:(?:{words('frame')})\s*,?\s+)?(?:{words('according')})\s+(?P<who>[^,:]{{3,160}}?),\s",
+                      re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _answer_opening() -> re.Pattern:
+    return re.compile(rf"^(?:[\w\s,]{{0,30}}?)(?<!\w)(?:{words('answer')})(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _short_ref() -> re.Pattern:
+    """A title or honorific and a given name ("ông Thiện", "Bộ trưởng Thiện")."""
+    return re.compile(rf"(?<!\w)(?P<title>(?i:{words('honorific')})|{words('title')})\s+"
+                      rf"(?P<name>[{UPPER}][\w]+(?:\s[{UPPER}][\w]+)?)(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def _honorific() -> re.Pattern:
+    return re.compile(rf"^(?:{words('honorific')}|đb|đại biểu)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _speech_verbs() -> tuple[tuple[str, str], ...]:
+    return tuple((stance, pattern) for stance, pattern in table("nlp", "speech_verbs.tsv"))
 
 
 @lru_cache(maxsize=1)
 def _verb_re() -> re.Pattern:
     verbs = "|".join(f"(?:{p})" for _, p in _speech_verbs())
-    return re.compile(rf"\s(?P<verb>{verbs})\s*(?:[,:]|rằng\b)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?P<verb>{verbs})(?!\w)", re.IGNORECASE)
 
 
-def _intros(line: str) -> list[tuple[int, int, str | None]]:
-    """Candidate speakers of a line as (who start, who end, speech verb): "WHO <verb>," found by
-    locating the verb and looking back for WHO (linear, no backtracking), and "Theo WHO, ..."."""
+@lru_cache(maxsize=1)
+def _filler_re() -> re.Pattern:
+    words = "|".join(f"(?:{w})" for w in lines("nlp", "speech_fillers.tsv"))
+    return re.compile(rf"^\s*(?:(?:{words})\s+)*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _stance_rows() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((stance, re.compile(p, re.IGNORECASE)) for stance, p in table("nlp", "speaker_stances.tsv"))
+
+
+@lru_cache(maxsize=1)
+def _not_person_before() -> re.Pattern:
+    words = "|".join(f"(?:{w})" for w in lines("nlp", "not_person_contexts.tsv"))
+    return re.compile(rf"(?<!\w)(?:{words})\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _not_person_names() -> frozenset[str]:
+    return frozenset(fold(n) for n in lines("nlp", "not_person_names.tsv"))
+
+
+def _constituency_re() -> re.Pattern:
+    return regex_union("nlp", "constituency_cues.tsv")
+
+
+def constituencies(doc: Doc) -> list[tuple[int, int]]:
+    """Where the text writes a delegate's constituency: a bracket after a person's name, or a
+    constituency cue up to the next punctuation ("đoàn ĐBQH tỉnh Bến Tre")."""
+    text = text_of(doc)
     out = []
-    m = _verb_re().search(line)
-    if m is not None:
-        cut = max(line.rfind(ch, 0, m.start()) for ch in ".;:?!")
-        a = max(cut + 1, m.start() - 200)
-        while a < m.start() and line[a].isspace():
-            a += 1
-        if m.start() - a >= 3:
-            out.append((a, m.start(), m.group("verb")))
-    theo = _THEO.search(line)
-    if theo is not None:
-        out.append((theo.start("who"), theo.end("who"), None))
+    for p in _persons(doc):
+        m = re.match(r"\s*\(([^()]{2,80})\)", text[p.end_char:p.end_char + 90])
+        if m:
+            out.append((p.end_char, p.end_char + m.end()))
+    for m in _constituency_re().finditer(text):
+        stop = re.search(r"[,.;:()\n]|\s(?:cho|nói|chất vấn|đề nghị|hỏi)\b", text[m.end():m.end() + 60])
+        out.append((m.start(), m.end() + (stop.start() if stop else 60)))
     return out
 
 
-def _asking_roles() -> re.Pattern:
-    return regex_union("nlp", "asking_roles.tsv")
+@lru_cache(maxsize=1)
+def _group_rows() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in table("nlp", "speaker_groups.tsv"))
 
 
-def _verb_stance(verb: str) -> str | None:
+def group_mention(text: str, at: int, end: int) -> tuple[str, re.Match] | None:
+    """A group or a bare delegate title starting at `at`, as (kind, match)."""
+    for kind, pattern in _group_rows():
+        m = pattern.match(text, at, end)
+        if m:
+            return kind, m
+    return None
+
+
+def _narrator_re() -> re.Pattern:
+    return regex_union("nlp", "narrator_cues.tsv")
+
+
+@lru_cache(maxsize=1)
+def _sectors() -> tuple[str, ...]:
+    return tuple(sorted(lines("nlp", "sectors.txt"), key=len, reverse=True))
+
+
+# -- people ---------------------------------------------------------------------
+
+def is_person(text: str, span_start: int, name: str) -> bool:
+    """A PERSON span names someone who can speak: not a street, school, award or historical figure."""
+    if fold(name) in _not_person_names():
+        return False
+    return not _not_person_before().search(text[max(0, span_start - 25):span_start])
+
+
+def _titles_non_person(text: str, start: int, end: int) -> bool:
+    """A title before a name that is no speaker ("Chủ tịch Hồ Chí Minh", where the name may have been
+    read as the city and taken into the title) is no speaker either."""
+    title, after = fold(text[start:end]), fold(text[end:end + 40])
+    return any(after.startswith(name) or title.endswith(f" {name}") for name in _not_person_names())
+
+
+def _persons(doc: Doc) -> list[Span]:
+    text = text_of(doc)
+    return [s for s in doc.spans[GROUP] if s.label_ == "PERSON" and is_person(text, s.start_char, s.text)]
+
+
+def _roles(doc: Doc) -> list[Span]:
+    return [s for s in doc.spans[GROUP] if s.label_ == "ROLE"]
+
+
+def _role_text(text: str, role: Span, limit: int) -> str:
+    """The whole title from a ROLE span up to `limit` ("Bộ trưởng Văn hóa, Thể thao và Du lịch")."""
+    out = text[role.start_char:limit]
+    h = words("honorific")
+    out = re.split(rf"\s*(?:,\s*(?:{h})(?!\w)|[–\-:(]|\s(?:{h})\s)", out)[0]
+    return out.strip(" ,;–-") or role.text
+
+
+def people_of(doc: Doc) -> list[Person]:
+    """Every person the text names, with the title written next to them."""
+    text = text_of(doc)
+    roles = _roles(doc)
+    out = []
+    for p in _persons(doc):
+        role = None
+        unit = None
+        before = [r for r in roles if r.end_char <= p.start_char and p.start_char - r.start_char <= 90
+                  and re.fullmatch(rf"[\w\s,&.\-–]*?(?:,\s*)?(?:{words('honorific')})?\s*",
+                                   text[r.end_char:p.start_char] or " ", re.IGNORECASE)
+                  and "\n" not in text[r.start_char:p.start_char]]
+        after = [r for r in roles if 0 <= r.start_char - p.end_char <= 4
+                 and re.fullmatch(r"\s*[,–\-(]?\s*", text[p.end_char:r.start_char])]
+        if before:
+            r = before[-1]
+            role = _role_text(text, r, p.start_char)
+            unit = _body_of(doc, r.start_char, p.start_char, role)
+        elif after:
+            r = after[0]
+            role, unit = r.text, _body_of(doc, r.start_char, r.end_char, r.text)
+        if role is not None and role_stance(role) == "asking":
+            unit = None   # a delegate's unit is their constituency, not a body they speak for
+        out.append(Person(name=p.text, role=role, start=p.start_char, unit=unit))
+    return out
+
+
+def _resolve_short(name: str, people: list[Person], before: int) -> Person | None:
+    """ "ông Thiện", "Bộ trưởng Thiện" -> the last person introduced whose name ends so."""
+    key = fold(name)
+    for p in sorted((p for p in people if p.start < before), key=lambda p: -p.start):
+        if fold(p.name).endswith(key):
+            return p
+    for p in people:  # named in full only later (a headline's short form)
+        if fold(p.name).endswith(key):
+            return p
+    return None
+
+
+def _role_key(role: str) -> str:
+    """A title compared loosely: "Chủ tịch UBND TP Hà Nội" and "Chủ tịch TP. Hà Nội" are one title."""
+    key = f" {fold(role)} "
+    for long, short in ((" uy ban nhan dan ", " "), (" ubnd ", " "), (" thanh pho ", " tp "), (" chinh phu ", " ")):
+        key = key.replace(long, short)
+    return " ".join(key.split())
+
+
+def _resolve_role(role: str, people: list[Person], before: int) -> Person | None:
+    """A title alone ("Thứ trưởng Bộ Công Thương", "Thủ tướng") -> the person the text gives it to."""
+    key = _role_key(role)
+    if not key:
+        return None
+    cands = [p for p in people if p.role and (_role_key(p.role).startswith(key) or key.startswith(_role_key(p.role)))]
+    if not cands:
+        return None
+    earlier = [p for p in cands if p.start < before]
+    return earlier[-1] if earlier else cands[0]
+
+
+# -- finding who speaks in a sentence -------------------------------------------
+
+@dataclass
+class Intro:
+    start: int          # the mention naming the speaker
+    end: int
+    verb: str | None
+    quote_start: int    # where the speech begins (a quote closed before the attribution)
+    label_end: int = 0  # the introduction ends here (after a constituency gloss, before the verb)
+    anaphor: bool = False  # "Đại biểu cho rằng": the delegate named last
+
+
+def short_refs(doc: Doc, people: list[Person]) -> list[re.Match]:
+    """ "ông Thiện", "Bộ trưởng Thiện": a title and a given name, kept when the name is a known
+    person's or follows an honorific ("Bộ trưởng Bộ Công" is a body being named, not a person)."""
+    text = text_of(doc)
+    units = [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ in ("UNIT", "ROLE")]
+    out = []
+    for m in _short_ref().finditer(text):
+        a, b = m.span("name")
+        if any(u0 < b and a < u1 for u0, u1 in units) or fold(m.group("name")) in _not_person_names():
+            continue
+        if _honorific().match(m.group("title")) or _resolve_short(m.group("name"), people, m.start()) is not None:
+            out.append(m)
+    return out
+
+
+def _mentions(doc: Doc, people: list[Person]) -> list[tuple[int, int]]:
+    """Character ranges that can name a speaker: persons, roles, short references, named bodies."""
+    text = text_of(doc)
+    out = [(s.start_char, s.end_char) for s in _persons(doc)]
+    out += [(s.start_char, s.end_char) for s in _roles(doc) if not _titles_non_person(text, s.start_char, s.end_char)]
+    out += [m.span() for m in short_refs(doc, people)]
+    out += [(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None
+            and s._.unit.kind != "territory"]
+    return sorted(out)
+
+
+def _mention_before(text: str, mentions: list[tuple[int, int]], floor: int, at: int) -> tuple[int, int] | None:
+    """The chain of speaker mentions ending right before position `at` (fillers and a gloss allowed)."""
+    best = None
+    for a, b in mentions:
+        if a < floor or b > at:
+            continue
+        gap = text[b:at]
+        gap = _GLOSS.sub(" ", gap) if _GLOSS.search(gap) else gap
+        if _filler_re().match(gap) and (best is None or b > best[1]):
+            best = (a, b)
+    if best is None:
+        return None
+    a = best[0]
+    changed = True
+    while changed:  # "Ông Huỳnh Thanh Khiết – Phó Chủ tịch UBND quận 2", "Chủ tịch UBND tỉnh, ông Đinh Văn Thu"
+        changed = False
+        for c, d in mentions:
+            if c < a and c >= floor and re.fullmatch(rf"[\s,–\-()]*(?:(?:{words('honorific')})\s*)?", text[d:a],
+                                                     re.IGNORECASE):
+                a, changed = c, True
+    return a, best[1]
+
+
+def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intro | None:
+    """The speaker introduced in sentence text[s0:s1], if any."""
+    text = text_of(doc)
+    bodies = {(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"}
+    sent = text[s0:s1]
+    theo = _theo().match(sent)
+    if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
+        return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0, label_end=s0 + theo.end("who"))
+    group = _group_intro(text, s0, s1)
+    if group is not None:
+        return group
+    for m in _verb_re().finditer(text, s0, s1):
+        at = m.start()
+        floor = s0
+        for ch in ".;?!“" + _CLOSE_QUOTE:
+            floor = max(floor, text.rfind(ch, s0, at) + 1)
+        who = _mention_before(text, mentions, floor, at)
+        if who is None:
+            continue
+        if who in bodies and text[s0:who[0]].strip() and not text[s0:who[0]].rstrip().endswith(","):
+            continue   # a body named inside a clause ("báo cáo Sở Nội vụ trình bày") is not taking the floor
+        after_quote = floor > s0 and text[floor - 1] in _CLOSE_QUOTE
+        if who[0] - s0 > MAX_INTRO_OFFSET and not after_quote:
+            continue
+        quote_start = s0
+        if after_quote:
+            opening = text.rfind("“", 0, floor)
+            quote_start = opening if opening >= 0 and floor - opening < 3000 else s0
+        return Intro(who[0], who[1], m.group("verb"), quote_start, label_end=at)
+    return None
+
+
+def _group_intro(text: str, s0: int, s1: int) -> Intro | None:
+    """ "Nhiều ĐB cho rằng, …", "Tuy nhiên, cử tri đề nghị …", "Theo đại biểu, …": a group, or the
+    delegate named last, takes the floor at the start of the sentence (after an opening phrase)."""
+    opening = re.match(r"(?:[^,.;:“”]{0,30},\s*)?(?:(?i:theo)\s+)?", text[s0:s1])
+    at = s0 + (opening.end() if opening else 0)
+    found = group_mention(text, at, s1) or group_mention(text, s0, s1)
+    if found is None:
+        return None
+    kind, m = found
+    theo = re.search(r"(?i:theo)\s+$", text[s0:m.start()])
+    if theo and text[m.end():m.end() + 2].startswith(","):
+        return Intro(m.start(), m.end(), None, s0, label_end=m.end(), anaphor=kind == "anaphor")
+    verb = _verb_re().search(text, m.end(), min(s1, m.end() + 40))
+    if verb is None or not _filler_re().match(re.sub(r"\s*\([^()]*\)", " ", text[m.end():verb.start()])):
+        return None
+    return Intro(m.start(), m.end(), verb.group("verb"), s0, label_end=verb.start(), anaphor=kind == "anaphor")
+
+
+def _verb_class(verb: str | None) -> str | None:
+    """The row of speech_verbs.tsv a verb belongs to (asking, answering, directive, request, neutral)."""
+    if not verb:
+        return None
     for stance, pattern in _speech_verbs():
         if re.fullmatch(pattern, verb, re.IGNORECASE):
-            return None if stance == "neutral" else stance
+            return stance
     return None
 
 
-def _role_stance(label: str) -> str | None:
-    if _EXECUTIVE.search(label) and not re.search(r"đại biểu|\bđb\b|hđnd", label, re.IGNORECASE):
-        return "answering"
-    if _asking_roles().search(label):
+def _verb_stance(verb: str | None) -> str | None:
+    cls = _verb_class(verb)
+    return None if cls in ("neutral", "request") else cls
+
+
+def role_stance(label: str) -> str | None:
+    """asking | answering | other (chairs, experts) | None, from the words of a speaker's label."""
+    for stance, pattern in _stance_rows():
+        if pattern.search(label):
+            return stance
+    return None
+
+
+def stance_of(label: str, verb: str | None, sentence: str) -> str | None:
+    """ "Trả lời …" answers; delegates ask; a questioning verb asks; an answering verb answers;
+    a directive has no stance; then the role decides."""
+    if _answer_opening().match(sentence):
+        return "answering"   # "Trả lời đại biểu A, Bộ trưởng B cho biết": the label names the asker too
+    by_role = role_stance(label)
+    if by_role == "asking":
         return "asking"
-    return "answering" if _EXECUTIVE.search(label) else None
+    by_verb = _verb_stance(verb)
+    if by_verb == "asking" and by_role != "other" or by_verb == "asking" and re.search(r"chất vấn", verb or "", re.I):
+        return "asking"
+    if by_verb == "answering" and by_role != "other":
+        return "answering"
+    if by_verb == "directive":
+        return None   # instructions and conclusions come from those who lead, not those questioned
+    return by_role if by_role in ("asking", "answering") else None
 
 
-def _territory(doc: Doc, a: int, b: int):
+# -- the speaker's body -------------------------------------------------------------
+
+def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
+    """The body an official speaks for: the unit in their title, or "Bộ X" for "Bộ trưởng X"."""
+    from nlp.attribution import as_written
+
     for s in doc.spans[GROUP]:
-        if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None \
-                and s._.unit.admin is not None:
-            return s._.unit
+        if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None:
+            return as_written(s)
+    if role:
+        m = re.search(r"(?:Bộ trưởng|Thứ trưởng)\s+(?:Bộ\s+)?(?P<sector>.+)$", role)
+        if m:
+            written = fold(expand_abbreviations(m.group("sector")))   # "Bộ trưởng KH&ĐT"
+            for sector in _sectors():
+                if written.startswith(fold(sector)):
+                    return UnitRef(name=f"Bộ {sector}", kind="ministry")
     return None
 
 
-def _describe(doc: Doc, a: int, b: int) -> tuple[str | None, str | None, str | None]:
-    """Person, role and unit named in text[a:b], from the entity spans there."""
-    spans = [s for s in doc.spans[GROUP] if a <= s.start_char and s.end_char <= b]
-    person = next((s.text for s in spans if s.label_ == "PERSON"), None)
-    roles = [s for s in spans if s.label_ == "ROLE"]
-    role = max(roles, key=lambda s: len(s.text)).text if roles else None
-    unit = None
-    for s in spans:
-        if s.label_ == "UNIT" and s._.unit is not None:
-            unit = s._.unit.name
-            break
-    if role is None and person is None and unit is None:
-        return None, None, None
-    return person, role, unit
+@lru_cache(maxsize=1)
+def _title_kinds() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in table("nlp", "title_bodies.tsv"))
 
 
-def find_turns(doc: Doc, session: bool) -> list[Turn]:
+def _main_body(doc: Doc, role: str | None, blocked: list[tuple[int, int]]) -> UnitRef | None:
+    """For a bare title ("Bộ trưởng"), the body of its kind the text names most (outside speakers'
+    introductions and constituencies)."""
+    from nlp.attribution import as_written
+
+    if not role:
+        return None
+    kind = next((k for k, p in _title_kinds() if p.search(role.strip())), None)
+    if kind is None:
+        return None
+    spans = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None and s._.unit.kind == kind
+             and not s._.unit.antecedent and not any(a <= s.start_char < b for a, b in blocked)]
+    if not spans:
+        return None
+    names = [fold(s._.unit.name) for s in spans]
+    top = max(set(names), key=names.count)
+    return as_written(next(s for s in spans if fold(s._.unit.name) == top))
+
+
+# -- turns ------------------------------------------------------------------------
+
+def _sentences(doc: Doc) -> list[tuple[int, int]]:
+    """Sentence ranges, cut again at line breaks (a heading never runs into the text below)."""
     text = text_of(doc)
+    out = []
+    for s in doc.sents:
+        for part in re.finditer(r"[^\n]+", text[s.start_char:s.end_char]):
+            a0, b0 = s.start_char + part.start(), s.start_char + part.end()
+            if text[a0:b0].strip():
+                out.append((a0, b0))
+    return out
+
+
+def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | None, str | None, UnitRef | None]:
+    """Name, role and the role's unit of the speaker named in text[a:b]."""
+    text = text_of(doc)
+    label = text[a:b]
+    persons = [s for s in _persons(doc) if a <= s.start_char and s.end_char <= b]
+    roles = [s for s in _roles(doc) if a <= s.start_char and s.end_char <= b]
+    role = None
+    if persons:  # "Trả lời đại biểu A, Bộ trưởng B cho biết": the one nearest the verb speaks
+        persons = persons[-1:]
+        near = [r for r in roles if r.end_char <= persons[0].start_char
+                and not any(r.end_char <= p.start_char < persons[0].start_char for p in _persons(doc))]
+        after = [r for r in roles if r.start_char >= persons[0].end_char]
+        roles = near[-1:] or after[:1]
+    if roles:
+        r = roles[0]
+        limit = persons[0].start_char if persons and persons[0].start_char > r.start_char else b
+        role = _role_text(text, r, limit)
+    if persons:
+        name = persons[0].text
+        known = next((p for p in people if p.name == name and p.role), None)
+        if role is None:
+            role = known.role if known else None
+        return name, role, known.unit if known else None
+    short = next((m for m in short_refs(doc, people) if a <= m.start() and m.end() <= b), None)
+    if short:
+        person = _resolve_short(short.group("name"), people, a)
+        if person is not None:
+            return person.name, role or person.role, person.unit
+        return short.group("name"), role or (short.group("title") if short.group("title")[0].isupper() else None), None
+    if group_mention(label, 0, len(label)):
+        return None, label.strip(), None
+    if role:
+        person = _resolve_role(role, people, a)
+        return (person.name, role, person.unit) if person else (None, role, None)
+    bodies = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b
+              and s._.unit is not None and s._.unit.kind != "territory"]
+    if bodies:  # "VCCI cho biết", "UBND thành phố yêu cầu": a body speaks through its documents
+        return bodies[-1].text, bodies[-1].text, None
+    return None, None, None
+
+
+def speaker_matches(pred: str | None, gold: str | None) -> bool:
+    """Same speaker: both empty, or the folded words of one name contained in the other."""
+    p, g = fold(pred or ""), fold(gold or "")
+    if not g:
+        return not p
+    return bool(p) and (f" {g} " in f" {p} " or f" {p} " in f" {g} ")
+
+
+def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Turn]:
+    """Speaker stretches: each introduced speaker holds the text until the next one, a heading,
+    or a sentence where the narrator resumes. With `learned`, the stance comes from the model
+    trained on the annotated articles (`nlp.stance`), which reads the rules' verdict as a feature."""
+    text = text_of(doc)
+    people = people_of(doc)
+    mentions = _mentions(doc, people)
     turns: list[Turn] = []
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        if not line.strip():
-            continue
-        turn = _turn_label(doc, line, start) or _reported(doc, line, start, session)
+    current: Turn | None = None
+    for s0, s1 in _sentences(doc):
+        sentence = text[s0:s1]
+        line_start = s0 == 0 or text[s0 - 1] == "\n"
+        turn = _turn_label(doc, people, s0, s1) if line_start else None
+        if turn is None:
+            intro = _intros(doc, mentions, s0, s1)
+            if intro is not None:
+                turn = _make_turn(doc, people, intro, s0, s1)
+                if turn is not None and intro.anaphor:
+                    _resolve_delegate(turn, turns)
         if turn is not None:
-            turn.end = end
-            turn.unit_ref = _territory(doc, turn.label_start, turn.label_end)
+            if current is not None and current.end > turn.start:
+                current.end = turn.start
             turns.append(turn)
-        elif turns and is_heading(line):
-            turns[-1].end = start  # a new section ends the current speaker's stretch
-        elif turns and turns[-1].end == start - 1:
-            turns[-1].end = end    # the same speaker goes on in the next paragraph
-    last_question = None
-    for i, t in enumerate(turns, 1):
-        t.number = i
-        if t.stance == "asking":
-            last_question = i
-        elif t.stance == "answering" and last_question is not None:
-            t.answers_turn = last_question
+            current = turn
+            continue
+        if current is None:
+            continue
+        if line_start and is_heading(sentence) or _narrator_re().match(sentence.strip()):
+            current = None
+            continue
+        current.end = s1
+    turns = [t for t in turns if t.end > t.start]
+    if learned and turns:
+        from nlp.stance import predict
+        for t, stance in zip(turns, predict(turns, doc)):
+            t.stance = stance
+    for t in turns:
+        t.unit = t.unit_ref.name if t.unit_ref is not None and t.stance != "asking" else None
+    _pair(turns)
     return turns
 
 
-def _turn_label(doc: Doc, line: str, start: int) -> Turn | None:
-    m = _TURN.match(line)
+def _resolve_delegate(turn: Turn, turns: list[Turn]) -> None:
+    """ "Đại biểu cho rằng": the delegate named last speaks again."""
+    named = next((t for t in reversed(turns) if t.stance == "asking" and t.name and t.name != t.role), None)
+    if named is not None:
+        turn.name, turn.role = named.name, named.role or turn.role
+
+
+def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -> Turn | None:
+    text = text_of(doc)
+    name, role, known_body = _describe(doc, people, intro.start, intro.end)
+    if name is None and role is None:
+        return None
+    label = text[intro.start:max(intro.end, intro.label_end)]
+    stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
+    body = _body_of(doc, intro.start, max(intro.end, intro.label_end), role) or known_body  # gloss: ", Giám đốc Công an tỉnh"
+    if role_stance(label) == "asking":
+        body = None   # a delegate's unit is their constituency
+    turn = Turn(min(intro.quote_start, s0), s1, name, role, None, stance,
+                label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body, verb=intro.verb)
+    asked = re.match(rf"^[^,]{{0,20}}?(?:{words('answer')})\s(?:(?:{words('answer_object')})\s)?(?:(?:{words('of')})\s)?"
+                     rf"(?P<who>[^,]{{3,80}}),",
+                     text[s0:s1], re.IGNORECASE)
+    if asked:
+        turn.asker = asked.group("who")
+    return turn
+
+
+def _turn_label(doc: Doc, people: list[Person], s0: int, s1: int) -> Turn | None:
+    text = text_of(doc)
+    m = _TURN.match(text, s0, s1)
     if not m:
         return None
-    label = m.group("label")
-    person, role, unit = _describe(doc, start, start + len(label))
-    if person is None and role is None:
+    a, b = s0, s0 + len(m.group("label"))
+    name, role, known_body = _describe(doc, people, a, b)
+    if name is None and role is None:
         return None
-    stance = _role_stance(label)
-    return Turn(start, start + len(line), person, role or label.strip(), unit, stance,
-                label_start=start, label_end=start + len(label))
+    label = m.group("label")
+    verb = _verb_re().search(label)
+    if verb is not None and verb.start() > 0:
+        return None   # "Phó Chủ tịch HĐND huyện nhấn mạnh: …" is reported speech, the verb names it
+    if name is not None and name == role and len(name) < len(label.strip()) - 3:
+        return None   # "Bên lề Quốc hội: …" is a rubric, not the body speaking
+    stance = stance_of(label, None, "")
+    body = None if stance == "asking" else _body_of(doc, a, b, role or label.strip()) or known_body
+    return Turn(s0, s1, name, role or label.strip(), None, stance, label_start=a, label_end=b, unit_ref=body)
 
 
-def _reported(doc: Doc, line: str, start: int, session: bool) -> Turn | None:
-    for a, b, verb in _intros(line):
-        if a > 60:
-            continue
-        who_a, who_b = start + a, start + b
-        person, role, unit = _describe(doc, who_a, who_b)
-        if person is None and role is None:
-            continue
-        stance = None
-        if session:
-            stance = (_verb_stance(verb) if verb else None) or _role_stance(line[a:b])
-        return Turn(start, start + len(line), person, role, unit, stance, label_start=who_a, label_end=who_b)
+def _pair(turns: list[Turn]) -> None:
+    """Number the turns; each answer points to the question it answers (the named asker, else the last one)."""
+    last_question = None
+    for i, t in enumerate(turns, 1):
+        t.number = i
+    for t in turns:
+        if t.stance == "asking":
+            last_question = t.number
+        elif t.stance == "answering":
+            named = None
+            if t.asker:
+                key = fold(t.asker)
+                named = next((q.number for q in reversed(turns[:t.number - 1]) if q.stance == "asking"
+                              and q.name and fold(q.name).split()[-1] in key.split()), None)
+            t.answers_turn = named or last_question
+
+
+WEAK_UNIT_SOURCES = ("topic", "leader", "")
+
+
+def _addressee(doc: Doc, turn: Turn) -> UnitRef | None:
+    """The body named right after the asking verb ("chất vấn Giám đốc Sở Y tế", "đề nghị UBND huyện")."""
+    from nlp.attribution import as_written
+
+    text = text_of(doc)
+    verb = _verb_re().search(text, turn.label_end, min(turn.end, turn.label_end + 30))
+    if verb is None or _verb_class(verb.group("verb")) == "neutral":
+        return None   # "ĐB A cho biết, tỉnh B …": what follows a plain speech verb is a subject
+    for s in doc.spans[GROUP]:
+        if s.label_ == "UNIT" and s._.unit is not None and verb.end() <= s.start_char <= verb.end() + 40:
+            return as_written(s)
     return None
+
+
+def questioned_body(turn: Turn, turns: list[Turn]) -> UnitRef | None:
+    """The body a question is put to: the one the question names, else that of the official
+    answering it, else of the next answer, else of the official who answers most in the text."""
+    if turn.addressee is not None:
+        return turn.addressee
+    answers = [t for t in turns if t.stance == "answering" and t.unit_ref is not None]
+    paired = next((t for t in answers if t.answers_turn == turn.number), None)
+    if paired is None:
+        paired = next((t for t in answers if t.number > turn.number), None)
+    if paired is not None:
+        return paired.unit_ref
+    if not answers:
+        return None
+    names = [t.unit_ref.name for t in answers]
+    top = max(set(names), key=names.count)
+    return next(t.unit_ref for t in answers if t.unit_ref.name == top)
+
+
+def _province_report(st, turn: Turn) -> bool:
+    """A provincial department reporting while the text is about its province speaks of the
+    province ("Giám đốc Sở Nội vụ cho biết, … hồ sơ trễ hạn" in a report on the province)."""
+    ref = st.unit
+    body = turn.unit_ref
+    return (st.unit_source == "topic" and ref is not None and ref.admin is not None and ref.admin.level == "province"
+            and body is not None and body.kind == "department")
+
+
+def attribute(doc: Doc, turns: list[Turn]) -> None:
+    """Speakers onto statements, and the units their speech points to: the clause's own evidence
+    first (the speaker's constituency and title never count), else the body an answering official
+    speaks for, else the body a question is put to."""
+    from nlp.attribution import attribute_units
+
+    statements = doc._.statements or []
+    text = text_of(doc)
+    blocked = [(t.label_start, t.label_end) for t in turns] + constituencies(doc)
+    blocked += [(r.start_char, r.end_char) for r in _roles(doc) if _titles_non_person(text, r.start_char, r.end_char)]
+    attribute_units(doc, statements, blocked=blocked)
+    for t in turns:
+        if t.unit_ref is None and t.stance == "answering":
+            t.unit_ref = _main_body(doc, t.role, blocked)
+        if t.stance == "asking" and t.addressee is None:
+            t.addressee = _addressee(doc, t)
+    for st in statements:
+        turn = next((t for t in turns if t.start <= st.clause.start < t.end), None)
+        if turn is None:
+            continue
+        st.speaker = turn.as_speaker()
+        if st.unit is not None and st.unit_source not in WEAK_UNIT_SOURCES:
+            continue   # the clause names what it is about
+        if _province_report(st, turn):
+            continue
+        if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role
+                                          or turn.stance is None and turn.unit_ref.admin is not None):
+            st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
+        elif turn.stance == "asking":
+            body = questioned_body(turn, turns)
+            if body is not None:
+                st.unit, st.unit_source = body, "questioned"
 
 
 class SpeakerAttributor:
@@ -185,14 +721,7 @@ class SpeakerAttributor:
         doc._.turns = turns
         doc.spans["speakers"] = [s for s in (doc.char_span(t.label_start, t.label_end, label=t.stance or "speaker",
                                                            alignment_mode="expand") for t in turns) if s]
-        for st in doc._.statements or []:
-            turn = next((t for t in turns if t.start <= st.clause.start < t.end), None)
-            if turn is None:
-                continue
-            st.speaker = turn.as_speaker()
-            # an official answering speaks for their unit; weak evidence yields to it
-            if turn.stance != "asking" and turn.unit_ref is not None and st.unit_source in ("topic", "leader"):
-                st.unit, st.unit_source = turn.unit_ref, "speaker"
+        attribute(doc, turns)
         return doc
 
 

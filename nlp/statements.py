@@ -22,6 +22,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from nlp.attribution import attribute_units  # noqa: F401  (re-exported: the unit of each statement)
 from nlp.lexicons import labelled_patterns, regex_union
 from nlp.segment import published_year, text_of
 
@@ -586,96 +587,6 @@ class StatementExtractor:
         doc._.statements = statements
         doc.spans["statements"] = [s for s in (doc.char_span(st.clause.start, st.clause.end, label=st.kind,
                                                              alignment_mode="expand") for st in statements) if s]
-
-
-# -- which unit a statement is about ---------------------------------------------
-
-_REQUEST = re.compile(r"\b(?:đề nghị|yêu cầu|giao|giao cho|chỉ đạo|kiến nghị|đề xuất với)\b", re.IGNORECASE)
-_SUPERVISOR = re.compile(r"^(?:HĐND|Hội đồng nhân dân|Đoàn giám sát|Thường trực HĐND)", re.IGNORECASE)
-# A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ"), not a subject.
-_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như)\s*$", re.IGNORECASE)
-
-
-def _can_be_subject(span: Span) -> bool:
-    """Councils that question or supervise (HĐND) are not what a statement is about."""
-    return not _SUPERVISOR.match(span.text)
-
-
-def attribute_units(doc: Doc, statements: list[Statement]) -> None:
-    """Each statement's unit, most specific evidence first: the addressee of a request (for
-    remedies), the clause's own subject, the last unit before it in the sentence, the unit
-    of a leader speaking for it, else the unit the text has been talking about (topic)."""
-    from nlp.entities import GROUP
-
-    roles = [s for s in doc.spans[GROUP] if s.label_ == "ROLE"]
-    in_role = {i for r in roles for i in range(r.start_char, r.end_char)}
-    # units inside a title ("Phó Chủ tịch HĐND huyện") describe a person, not a subject
-    units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None and _can_be_subject(s)
-             and s.start_char not in in_role]
-    pending = sorted(statements, key=lambda st: st.clause.start)
-    topic = None
-    i = 0
-    for sent in doc.sents:
-        s_units = [u for u in units if sent.start_char <= u.start_char < sent.end_char]
-        leader = None
-        for r in roles:  # "Lãnh đạo UBND huyện Ứng Hòa cho biết, ...": a territory's leader speaks for it
-            ref = r._.role_unit
-            if sent.start_char <= r.start_char < sent.start_char + 80 and ref is not None and ref.admin is not None:
-                leader = ref
-                break
-        while i < len(pending) and pending[i].clause.start < sent.end_char:
-            st = pending[i]
-            st.unit, st.unit_source = _unit_for(doc, st, s_units, leader, topic)
-            i += 1
-        # only a territory or a department can be what a stretch of text is about;
-        # national bodies ("Chính phủ", "Quốc hội") appear as issuers and addressees
-        head = [u for u in s_units if u.start_char - sent.start_char < 80
-                and (u._.unit.admin is not None or u._.unit.kind in ("department", "ministry"))]
-        if leader is not None:
-            topic = leader
-        elif head:
-            topic = head[0]._.unit
-
-
-def _complements(text: str, units: list[Span]) -> set[int]:
-    """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện")."""
-    out: set[int] = set()
-    prev = None
-    for u in units:
-        lead = text[max(0, u.start_char - 12):u.start_char]
-        joined = prev is not None and prev.start_char in out and re.fullmatch(r"\s*(?:,|và)\s*",
-                                                                             text[prev.end_char:u.start_char])
-        if _COMPLEMENT.search(lead) or joined:
-            out.add(u.start_char)
-        prev = u
-    return out
-
-
-def _unit_for(doc: Doc, st: Statement, s_units: list[Span], leader, topic):
-    c = st.clause
-    text = text_of(doc)
-    if st.kind == "remedy":
-        request = None
-        for m in _REQUEST.finditer(text, c.sent_start, min(c.end, c.start + 15)):
-            request = m
-        if request is not None:
-            addressees = [u for u in s_units if request.end() <= u.start_char < request.end() + 40]
-            if addressees:
-                return addressees[0]._.unit, "addressee"
-    comp = _complements(text, s_units)
-    own = [u for u in s_units if c.start <= u.start_char < c.end]
-    subjects = [u for u in own if u.start_char not in comp]
-    if subjects:
-        return subjects[0]._.unit, "own"
-    before = [u for u in s_units if u.end_char <= c.start and u.start_char not in comp]
-    if before:
-        return before[-1]._.unit, "sentence"
-    owners = [u for u in own if u._.unit.admin is not None]  # "chỉ số CCHC của Thị trấn ..."
-    if owners:
-        return owners[0]._.unit, "owner"
-    if leader is not None:
-        return leader, "leader"
-    return topic, "topic"
 
 
 def _cause_type(text: str, clause: Clause) -> str | None:

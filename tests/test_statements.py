@@ -98,7 +98,7 @@ def test_transcript_turns_stances_and_question_answer_pairs(run):
     turns = doc._.turns
     labels = [(t.stance, t.name or t.role) for t in turns]
     assert labels == [
-        ("asking", "Chủ tọa"),
+        (None, "Chủ tọa"),   # the chair conducts the session: no stance
         ("asking", "Nguyễn Văn An"),
         ("answering", "Chủ tịch UBND huyện Ứng Hòa"),
         ("asking", "Trần Thị Bình"),

@@ -1,0 +1,146 @@
+"""Speakers, stances, question/answer pairs and the unit of what they say, on sentences written
+for these tests (not taken from any evaluation document)."""
+import pytest
+
+from nlp.speakers import attribute, find_turns, is_person
+from nlp.statements import Clause, Statement
+
+
+@pytest.fixture(scope="module")
+def parse(nlp):
+    def go(text, doc_type="session report"):
+        doc = nlp.make_doc(text)
+        doc.user_data.update(published="2024-05-20", doc_type=doc_type)
+        return nlp.get_pipe("parlens_entities")(doc)
+    return go
+
+
+def turn_at(turns, text, phrase):
+    at = text.index(phrase)
+    return next((t for t in turns if t.start <= at < t.end), None)
+
+
+def statement_on(doc, phrase, kind="weakness"):
+    a = doc.text.index(phrase)
+    sent = next(s for s in doc.sents if s.start_char <= a < s.end_char)
+    return Statement(clause=Clause(a, a + len(phrase), sent.start_char, sent.end_char), kind=kind, confidence=1.0)
+
+
+def test_reported_speech_holds_over_following_sentences_until_another_speaker(parse):
+    text = ("Ông Lê Văn Tâm, Giám đốc Sở Xây dựng cho biết, việc cấp phép xây dựng còn chậm. "
+            "Nguyên nhân là hồ sơ của người dân thường thiếu giấy tờ. "
+            "Thời gian tới sở sẽ công khai quy trình trên cổng thông tin.\n"
+            "Bà Phan Thị Mai, Giám đốc Sở Tư pháp nhấn mạnh, bộ phận một cửa cần trả kết quả đúng hẹn.")
+    turns = find_turns(parse(text))
+    for phrase in ("việc cấp phép", "Nguyên nhân là hồ sơ", "công khai quy trình"):
+        assert turn_at(turns, text, phrase).name == "Lê Văn Tâm"
+    other = turn_at(turns, text, "bộ phận một cửa")
+    assert other.name == "Phan Thị Mai" and other.role.startswith("Giám đốc Sở Tư pháp")
+
+
+def test_short_reference_and_quote_closed_by_attribution_resolve_to_the_full_name(parse):
+    text = ("Bộ trưởng Bộ Nội vụ Phạm Văn Bình trả lời chất vấn chiều nay.\n"
+            "“Chúng tôi nhận trách nhiệm. Việc tuyển dụng công chức còn nhiều bất cập” - ông Bình nói.")
+    turns = find_turns(parse(text))
+    t = turn_at(turns, text, "Chúng tôi nhận trách nhiệm")
+    assert t is not None and t.name == "Phạm Văn Bình"
+
+
+def test_narrator_gets_no_speaker(parse):
+    text = ("Sáng 20/5, HĐND tỉnh khai mạc kỳ họp thường lệ giữa năm.\n"
+            "Nhiều thủ tục hành chính trong lĩnh vực đất đai vẫn còn rườm rà.\n"
+            "Ông Đỗ Minh Quân cho biết, tỉnh sẽ rà soát lại các thủ tục này. "
+            "Chiều cùng ngày, kỳ họp chuyển sang phần thảo luận tổ.")
+    turns = find_turns(parse(text))
+    assert turn_at(turns, text, "Nhiều thủ tục hành chính") is None
+    assert turn_at(turns, text, "tỉnh sẽ rà soát").name == "Đỗ Minh Quân"
+    assert turn_at(turns, text, "kỳ họp chuyển sang") is None   # the narrator resumes
+
+
+def test_delegate_asks_official_answers_and_the_answer_is_paired_with_the_question(parse):
+    text = ("Đại biểu Trần Văn Nam (đoàn ĐBQH tỉnh Bến Tre) chất vấn, thủ tục cấp phép xây dựng còn rườm rà.\n"
+            "Trả lời đại biểu Trần Văn Nam, Bộ trưởng Bộ Xây dựng Nguyễn Văn Hùng cho biết, "
+            "bộ sẽ cắt giảm một nửa số thủ tục trong năm nay.\n"
+            "Chủ tọa phiên họp, Phó Chủ tịch Quốc hội Lê Thị Hà kết luận, các bộ cần khắc phục ngay.")
+    turns = find_turns(parse(text))
+    ask = turn_at(turns, text, "thủ tục cấp phép")
+    answer = turn_at(turns, text, "cắt giảm một nửa")
+    chair = turn_at(turns, text, "các bộ cần khắc phục")
+    assert (ask.name, ask.stance) == ("Trần Văn Nam", "asking")
+    assert (answer.name, answer.stance) == ("Nguyễn Văn Hùng", "answering")
+    assert answer.answers_turn == ask.number
+    assert chair.name == "Lê Thị Hà" and chair.stance is None   # a chair speaks without a stance
+
+
+def test_delegate_constituency_is_not_the_unit_of_the_question(parse):
+    text = ("Đại biểu Trần Văn Nam (đoàn ĐBQH tỉnh Bến Tre) chất vấn, thủ tục cấp phép xây dựng còn rườm rà.\n"
+            "Trả lời đại biểu, Bộ trưởng Bộ Xây dựng Nguyễn Văn Hùng cho biết, "
+            "việc số hóa hồ sơ còn chậm.")
+    doc = parse(text)
+    asked = statement_on(doc, "thủ tục cấp phép xây dựng còn rườm rà")
+    answered = statement_on(doc, "việc số hóa hồ sơ còn chậm")
+    doc._.statements = [asked, answered]
+    attribute(doc, find_turns(doc))
+    assert asked.speaker["stance"] == "asking"
+    assert asked.unit is not None and asked.unit.name == "Bộ Xây dựng"   # the body questioned
+    assert answered.unit.name == "Bộ Xây dựng"                           # the body that answers
+
+
+def test_a_question_with_no_body_named_keeps_no_unit(parse):
+    text = "Đại biểu Trần Văn Nam (đoàn ĐBQH tỉnh Bến Tre) chất vấn, thủ tục cấp phép xây dựng còn rườm rà."
+    doc = parse(text)
+    asked = statement_on(doc, "thủ tục cấp phép xây dựng còn rườm rà")
+    doc._.statements = [asked]
+    attribute(doc, find_turns(doc))
+    assert asked.speaker["name"] == "Trần Văn Nam"
+    assert asked.unit is None or "Bến Tre" not in asked.unit.name
+
+
+def test_streets_schools_and_historical_figures_are_not_speakers(parse):
+    text = ("Theo trường Trần Đại Nghĩa, thủ tục chuyển trường còn phức tạp.\n"
+            "Tấm gương Chủ tịch Hồ Chí Minh nhắc nhở cán bộ phải gần dân.\n"
+            "Dự án trên đường Phạm Văn Đồng cho biết, tiến độ giải phóng mặt bằng còn chậm.")
+    turns = find_turns(parse(text))
+    named = {t.name for t in turns} | {t.role for t in turns}
+    assert not named & {"Trần Đại Nghĩa", "Hồ Chí Minh", "Phạm Văn Đồng", "Chủ tịch Hồ Chí Minh", "Chủ tịch"}
+    assert not is_person("trên đường Phạm Văn Đồng", len("trên đường "), "Phạm Văn Đồng")
+    assert is_person("ông Phạm Văn Đồng", len("ông "), "Phạm Văn Đồng")
+
+
+def test_bare_delegate_title_points_back_to_the_delegate_named_last(parse):
+    text = ("Đại biểu Lò Văn Quý (đoàn ĐBQH tỉnh Sơn La) chất vấn, việc cấp sổ đỏ cho đồng bào còn chậm.\n"
+            "Đại biểu cho rằng, cán bộ địa chính xã còn thiếu và yếu.")
+    turns = find_turns(parse(text))
+    again = turn_at(turns, text, "cán bộ địa chính")
+    assert again.name == "Lò Văn Quý" and again.stance == "asking"
+
+
+def test_a_group_of_delegates_speaks_without_a_name(parse):
+    text = ("Ông Hà Văn Lực cho biết, tỉnh đã giảm một nửa thời gian cấp phép.\n"
+            "Nhiều đại biểu cho rằng, việc giảm thời gian mới chỉ có trên giấy.")
+    turns = find_turns(parse(text))
+    group = turn_at(turns, text, "mới chỉ có trên giấy")
+    assert group.name is None and group.as_speaker()["name"] == "Nhiều đại biểu"   # not ông Lực carried over
+    assert group.stance == "asking"
+
+
+def test_a_question_put_to_a_body_takes_that_body_as_its_unit(parse):
+    text = ("Đại biểu Lò Văn Quý (đoàn ĐBQH tỉnh Sơn La) chất vấn Bộ Tài nguyên và Môi trường về việc "
+            "cấp sổ đỏ còn chậm.")
+    doc = parse(text)
+    asked = statement_on(doc, "cấp sổ đỏ còn chậm")
+    doc._.statements = [asked]
+    attribute(doc, find_turns(doc))
+    assert asked.unit is not None and asked.unit.name == "Bộ Tài nguyên và Môi trường"
+
+
+def test_a_minister_named_by_a_bare_title_speaks_for_the_ministry_the_text_names(parse):
+    text = ("Phiên chất vấn Bộ Giao thông vận tải.\n"
+            "Bộ trưởng Đỗ Văn Thắng cho biết, việc bảo trì quốc lộ còn chậm.")
+    doc = parse(text)
+    said = statement_on(doc, "việc bảo trì quốc lộ còn chậm")
+    doc._.statements = [said]
+    turns = find_turns(doc)
+    attribute(doc, turns)
+    assert turn_at(turns, text, "bảo trì quốc lộ").stance == "answering"
+    assert said.unit.name == "Bộ Giao thông vận tải"
