@@ -80,10 +80,16 @@ def cmd_export(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from parlens.sample import draw, write_sample
+    from parlens.sample import draw, read_ids, write_sample
 
+    exclude = set()
+    for name in args.exclude_ids or []:
+        try:
+            exclude |= read_ids(Path(name))
+        except OSError as exc:
+            raise SystemExit(f"parlens: {name}: cannot read the id list ({exc.strerror})")
     with closing(store.connect(_db(args), readonly=True)) as conn:
-        rows = draw(conn, args.kind, args.n, args.seed)
+        rows = draw(conn, args.kind, args.n, args.seed, exclude)
         path = write_sample(conn, rows, Path(args.out))
     print(f"drew {len(rows)} rows (seed {args.seed}) into {path}")
     return 0
@@ -185,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=_positive, default=100)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True, help="folder for rows.csv and docs/")
+    s.add_argument("--exclude-ids", action="append", help="file of document ids to leave out (repeatable)")
     s.set_defaults(func=cmd_sample)
 
     s = sub.add_parser("eval", help="score extraction against gold annotations")

@@ -14,12 +14,20 @@ from pathlib import Path
 from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, query_findings, write_csv
 from corpus.store import document_texts, expand_kinds
 
+
+def read_ids(path: Path) -> set[str]:
+    """Document ids, one per line; blank lines and '#' comments ignored."""
+    return {ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")}
+
 JUDGE_COLUMNS = ("verdict", "note")
 
 
-def draw(conn: sqlite3.Connection, kind: str, n: int, seed: int) -> list[dict]:
-    """`n` rows of the given kinds, drawn uniformly with `seed` (all of them when fewer)."""
-    rows = query_findings(conn, kind=",".join(expand_kinds(kind)), neutral=False)
+def draw(conn: sqlite3.Connection, kind: str, n: int, seed: int, exclude: set[str] = frozenset()) -> list[dict]:
+    """`n` rows of the given kinds, drawn uniformly with `seed` (all of them when fewer), leaving
+    out the documents in `exclude` (for instance those the models were trained on)."""
+    rows = [r for r in query_findings(conn, kind=",".join(expand_kinds(kind)), neutral=False)
+            if r["doc_id"] not in exclude]
     rng = random.Random(seed)
     picked = rng.sample(rows, min(n, len(rows)))
     return sorted(picked, key=lambda r: (r["doc_id"], r["start"]))

@@ -21,3 +21,18 @@ def test_sample_is_reproducible_leaves_neutral_out_and_carries_sources(seed_stor
     for r in first:   # every row's quote is in the source text handed to the reader
         source = (a / "docs" / f"{r['doc_id']}.txt").read_text(encoding="utf-8")
         assert r["text"] in source
+
+
+def test_sample_leaves_out_listed_documents(seed_store, tmp_path):
+    out = tmp_path / "all"
+    assert main(["--db", str(seed_store), "sample", "--kind", "problem", "--n", "1000", "--out", str(out)]) == 0
+    every = _rows(out / "rows.csv")
+    first_doc = every[0]["doc_id"]
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"# trained on\n{first_doc}\n", encoding="utf-8")
+    rest = tmp_path / "rest"
+    assert main(["--db", str(seed_store), "sample", "--kind", "problem", "--n", "1000", "--out", str(rest),
+                 "--exclude-ids", str(ids)]) == 0
+    kept = _rows(rest / "rows.csv")
+    assert kept and first_doc not in {r["doc_id"] for r in kept}
+    assert len(kept) == len([r for r in every if r["doc_id"] != first_doc])
