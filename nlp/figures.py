@@ -43,8 +43,10 @@ _SHARED = re.compile(r"\b(?:cùng|đều|đồng thời|cả hai|cả ba|lần l
                      re.IGNORECASE)
 _RANGE_LOW = re.compile(r"(?:từ\s+)?(\d+(?:,\d+)?)\s*%?\s*(?:-|–|đến|tới)\s*$", re.IGNORECASE)
 _RANKING_CONTEXT = re.compile(r"xếp hạng|bảng xếp|chỉ số|index|\bpci\b|\bpapi\b|sipas|cchc|cải cách hành chính|"
-                              r"điểm số|tổng điểm|\d+\s*/\s*63|cả nước|toàn quốc|63 tỉnh|các tỉnh|các bộ|"
-                              r"các quận|các huyện|các sở", re.IGNORECASE)
+                              r"điểm số|tổng điểm|\d+\s*/\s*63", re.IGNORECASE)
+# "đứng đầu cả nước", "thấp nhất trong các quận": a superlative among units is a rank
+_AMONG = re.compile(r"\s*(?:trong\s+|của\s+|so với\s+)?(?:cả nước|toàn quốc|\d+ tỉnh|các tỉnh|các bộ|các quận|"
+                    r"các huyện|các sở|các địa phương|khu vực|toàn thành phố|toàn tỉnh)", re.IGNORECASE)
 _LED_BY = re.compile(r"\b(?:do|dưới sự)\s+[^,.;:]{0,150}$", re.IGNORECASE)
 _GOAL = re.compile(r"(?:phấn đấu|mục tiêu|phải|sẽ|quyết tâm|hướng tới|cố gắng)(?:\s+\w+){0,3}\s*$", re.IGNORECASE)
 # what a fraction counts: "16/24 chỉ tiêu", "35/38 điểm"; anything else ("15/5", "56/2010") is not a figure
@@ -366,8 +368,6 @@ class FigureExtractor:
         # với năm 2014" or "cao hơn kế hoạch" compares a unit with itself: the model weighs those
         strong_gap = cue == "gap" and (bool(_STRONG_GAP.search(before)) or any(
             v.end_char <= u.start_char < clause_end for u in sent_units))
-        if cue is None and units and all(_owner_kind(u) == "national_body" for u in units):
-            cue = "national"   # Chính phủ, Quốc hội: their percentages are the country's
         if value_type != "percent" and source not in ("subject", "list", "later"):
             return []          # a score or fraction needs its unit in the clause, as a rank does
         after_end = min(s1, v.end_char + 80)
@@ -376,6 +376,8 @@ class FigureExtractor:
         role = value_role_of(text[clause0:v.start_char])
         if role == "target" and cue == "threshold":
             cue = None   # "phấn đấu đạt trên 90%", "mục tiêu giảm tối thiểu 15%": the unit's own target
+        if cue is None and units and all(_owner_kind(u) == "national_body" for u in units):
+            cue = "national"   # Chính phủ, Quốc hội: their percentages are the country's
         quote_start = subject.start_char if source in ("subject", "list", "subject_far") else max(clause0, prev_value_end)
         base = dict(value_type=value_type, sent_start=s0, sent_end=s1, metric=metric, total=total,
                     quote_start=quote_start, source=source)
@@ -410,10 +412,10 @@ class FigureExtractor:
         taken: list[tuple[int, int]] = []
         for label, pattern in _rank_cues():
             direction, _, strength = label.partition(":")
-            if strength == "weak" and not ranking:
-                continue
             for m in pattern.finditer(text, s0, s1):
                 a, b = m.span()
+                if strength == "weak" and not (ranking or _AMONG.match(text, b, min(s1, b + 30))):
+                    continue   # "mức thấp nhất", "cao nhất": a superlative, not a ranking
                 if any(a < e and s < b for s, e in taken):
                     continue
                 groups = m.groupdict()
@@ -435,8 +437,8 @@ class FigureExtractor:
                     units = [before[-1]._.unit]
                 else:
                     units = []  # a rank needs its subject in the clause: no carrying over
-                if not units:
-                    continue
+                if not units or all(_owner_kind(u) == "national_body" for u in units):
+                    continue   # no subject, or the country's rank under its government's name
                 metric = _named_index(sentence) or index_metric or "par_index"
                 fig = Figure(
                     value=float(pos) if pos is not None else float("nan"), value_type="rank", start=a, end=b,

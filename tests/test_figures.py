@@ -137,6 +137,7 @@ def test_dates_and_document_numbers_are_not_figures(figures, text):
     ("Ông Lê Văn Tâm được HĐND tỉnh Quảng Trị bầu làm Chủ tịch với 96% số đại biểu có mặt tán thành.", 96.0),
     ("Năm 2017, Thủ tướng Chính phủ yêu cầu giữ lãi suất cho vay nhà ở xã hội ở mức 5%/năm.", 5.0),
     ("Chính phủ đặt mục tiêu năm 2018 đưa 90% thủ tục lên Cổng một cửa quốc gia.", 90.0),
+    ("Chính phủ phấn đấu năm 2018 đưa số thuê bao băng rộng tăng trên 25%.", 25.0),
 ])
 def test_national_survey_and_gap_values_get_no_unit(figures, text, value):
     f = next(f for f in figures(text, with_neutral=True) if f.value == value)
@@ -175,6 +176,8 @@ def test_ranks_with_their_index(figures, text, pos, total, metric):
     "Ngành công nghiệp của tỉnh Bình Dương chiếm tỉ trọng cao nhất trong cơ cấu kinh tế.",
     "Năm nay, huyện Can Lộc quyết tâm phấn đấu dẫn đầu tỉnh về xây dựng nông thôn mới.",
     "Đoàn công tác của Bộ Nội vụ do Thứ trưởng Nguyễn Trọng Thừa dẫn đầu làm việc với các tỉnh về chỉ số CCHC.",
+    "Theo xếp hạng Chính phủ điện tử năm 2018, Việt Nam đứng thứ 88 trên thế giới.",
+    "Giá cà phê tại tỉnh Đắk Lắk xuống mức thấp nhất, nông dân cả nước lao đao.",
 ])
 def test_rank_words_in_another_sense_are_not_ranks(figures, text):
     assert not [f for f in figures(text) if f.value_type == "rank"]
