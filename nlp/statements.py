@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from nlp.attribution import attribute_units  # noqa: F401  (re-exported: the unit of each statement)
 from nlp.lexicons import labelled_patterns, regex_union

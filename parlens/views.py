@@ -305,8 +305,8 @@ def _unit_where(key: str) -> tuple[str, list]:
     level, _, rest = key.partition(":")
     level_sql = "coalesce(f.unit_type, 'unit') = ?"
     if rest.startswith("name:"):
-        return f"{level_sql} AND coalesce(f.unit_code, '') = '' "
-                "AND coalesce(f.unit_name, f.unit) = ?", [level, rest[5:]]
+        return (f"{level_sql} AND coalesce(f.unit_code, '') = '' AND coalesce(f.unit_name, f.unit) = ?",
+                [level, rest[5:]])
     return f"{level_sql} AND f.unit_code = ?", [level, rest]
 
 
