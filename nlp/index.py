@@ -258,7 +258,7 @@ def hybrid_search(conn: sqlite3.Connection, index: VectorIndex | None, query_vec
     out = []
     for fid, score in best:
         r = rows[fid]
-        out.append(Hit(finding_id=fid, doc_id=r["doc_id"], kind=r["kind"], unit=r["unit"], year=r["year"],
+        out.append(Hit(finding_id=fid, doc_id=r["doc_id"], kind=r["kind"], unit=r["unit_name"] or r["unit"], year=r["year"],
                        text=r["text"], score=score, dense=dense.get(fid), keyword_rank=kw_rank.get(fid),
                        title=r["title"], province=r["province"], speaker=r["speaker"], start=r["start"],
                        end=r["end"], sent_start=r["sent_start"], sent_end=r["sent_end"]))

@@ -149,17 +149,9 @@ def build_model(path: Path | None = None) -> dict:
 
 @lru_cache(maxsize=1)
 def trained_model():
-    """The stance model, built once on first use under a file lock."""
-    import fcntl
-    import pickle
-
-    path = model_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            build_model(path)
-        return pickle.loads(path.read_bytes())
+    """The stance model, built once on first use under a file lock (shared with the other models)."""
+    from nlp.artefacts import load_or_build
+    return load_or_build(model_path(), build_model)
 
 
 def predict(turns: list, doc: Doc) -> list[str | None]:

@@ -107,12 +107,14 @@ def cmd_eval(args) -> int:
 def cmd_train(args) -> int:
     """Rebuild the statement and figure-ownership models from nlp/data/training (fixed seeds);
     --cv prints the grouped cross-validation that chose their thresholds."""
-    from nlp import figure_model
+    from nlp import figure_model, stance
     from nlp.statements import build_model, model_path
 
     out = Path(args.out) if args.out else model_path()
     fig_out = out.with_name(f"figures-{out.name}") if args.out else figure_model.model_path()
     fig = figure_model.build_model(fig_out, folds=args.folds)
+    stance_out = out.with_name(f"stance-{out.name}") if args.out else stance.model_path()
+    st = stance.build_model(stance_out)
     res = build_model(out, folds=args.folds)
     if args.cv:
         print(f"{res['clauses']} clauses from {res['documents']} documents, {res['folds']}-fold cross-validation "
@@ -124,6 +126,9 @@ def cmd_train(args) -> int:
               f"threshold {fig['threshold']:.2f}: F1 {fig['f1']:.3f}")
     print(f"model: {out}")
     print(f"figure model: {fig_out}")
+    if args.cv:
+        print(f"stance: grouped CV accuracy {st['model_accuracy']:.3f} (rules alone {st['rules_accuracy']:.3f})")
+    print(f"stance model: {stance_out}")
     return 0
 
 
