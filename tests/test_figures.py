@@ -194,6 +194,7 @@ def test_year_from_the_title_and_a_periods_end(figures):
 @pytest.mark.parametrize("text,metric", [
     ("Chỉ số CCHC năm 2016 của tỉnh Hà Tĩnh, chỉ số thành phần cải cách thể chế đạt 78,1%.", "par_component"),
     ("Năm 2017, tỷ lệ doanh nghiệp nộp thuế điện tử tại tỉnh Hà Tĩnh đạt 98%.", "online_service"),
+    ("Theo Chỉ số CCHC năm 2016, lĩnh vực cải cách tài chính công của tỉnh Hà Tĩnh đạt 71,5%.", "par_component"),
 ])
 def test_metric_from_the_phrase_governing_the_value(figures, text, metric):
     (f,) = [f for f in figures(text) if f.value_type == "percent"]
