@@ -62,6 +62,7 @@ def test_values_that_are_not_a_units_score(figures, text, value, role):
     ("Năm 2017, tổng sản phẩm trên địa bàn tỉnh Vĩnh Phúc tăng 8,2% so với cùng kỳ.", 8.2, "change"),
     ("Năm 2017, thu từ doanh nghiệp chiếm 62% tổng thu ngân sách của thành phố Đà Nẵng.", 62.0, "share"),
     ("Năm 2016, tỷ lệ hồ sơ đúng hạn của huyện Sóc Sơn đạt 97,3%.", 97.3, "level"),
+    ("Năm 2017, Ngân hàng Nhà nước nắm giữ 64% cổ phiếu của một ngân hàng thương mại.", 64.0, "share"),
     ("Năm 2018, Sở Công Thương tỉnh Hải Dương phấn đấu giảm tối thiểu 20% chi phí tuân thủ.", 20.0, "target"),
 ])
 def test_targets_changes_and_shares_of_one_unit_are_its_figures(figures, text, value, role):
@@ -135,6 +136,8 @@ def test_dates_and_document_numbers_are_not_figures(figures, text):
     ("Theo khảo sát, 45% doanh nghiệp được hỏi tại tỉnh Bình Dương phải chi phí không chính thức.", 45.0),
     ("Chỉ số của thành phố Cần Thơ cao hơn giá trị trung bình 3,5%.", 3.5),
     ("Ông Lê Văn Tâm được HĐND tỉnh Quảng Trị bầu làm Chủ tịch với 96% số đại biểu có mặt tán thành.", 96.0),
+    ("Tại kỳ họp, HĐND tỉnh Bình Định miễn nhiệm ông A với 50/52 phiếu, đạt tỷ lệ 96,2%.", 96.2),
+    ("Ông B ứng cử tại tỉnh Nam Định được 82% cử tri bầu.", 82.0),
     ("Năm 2017, Thủ tướng Chính phủ yêu cầu giữ lãi suất cho vay nhà ở xã hội ở mức 5%/năm.", 5.0),
     ("Chính phủ đặt mục tiêu năm 2018 đưa 90% thủ tục lên Cổng một cửa quốc gia.", 90.0),
     ("Chính phủ phấn đấu năm 2018 đưa số thuê bao băng rộng tăng trên 25%.", 25.0),
