@@ -137,18 +137,21 @@ def wait_visible(driver, selector: str, timeout: float = 120.0, poll: float = 0.
         time.sleep(poll)
 
 
-def wait_idle(driver, timeout: float = 120.0) -> None:
-    """Until Streamlit has finished running the script (no 'running' status widget)."""
-    from selenium.webdriver.common.by import By
+_STATUS_SHOWN = ("return Array.from(document.querySelectorAll('[data-testid=\"stStatusWidget\"]'))"
+                 ".some(e => e.getClientRects().length > 0);")
 
+
+def wait_idle(driver, timeout: float = 120.0) -> None:
+    """Until Streamlit has finished running the script (no 'running' status widget shown).
+
+    Visibility is checked in one script call: the widget comes and goes while Streamlit reruns,
+    so an element found in one call may be gone (stale) by the next."""
     deadline = time.monotonic() + timeout
     time.sleep(0.3)
     while time.monotonic() < deadline:
-        running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
-        if not any(el.is_displayed() for el in running):
+        if not driver.execute_script(_STATUS_SHOWN):
             time.sleep(0.4)
-            if not any(el.is_displayed() for el in
-                       driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')):
+            if not driver.execute_script(_STATUS_SHOWN):
                 return
         time.sleep(0.2)
 

@@ -159,10 +159,11 @@ def test_a_hostile_document_makes_no_request_and_no_link(browser_installed, cach
                 wait_visible(driver, "h1")
                 wait_idle(driver)
                 assert "127.0.0.1" in driver.find_element(By.TAG_NAME, "body").text, "the text is shown"
-                hrefs = [a.get_attribute("href") or "" for a in driver.find_elements(By.TAG_NAME, "a")]
-                srcs = [i.get_attribute("src") or "" for i in driver.find_elements(By.TAG_NAME, "img")]
-                bad = [a.get_attribute("outerHTML")[:300] for a in driver.find_elements(By.CSS_SELECTOR, "a, img")
-                       if beacon in (a.get_attribute("href") or "") + (a.get_attribute("src") or "")]
+                # one script call: elements looked up one by one can go stale while Streamlit reruns
+                bad = driver.execute_script(
+                    "return Array.from(document.querySelectorAll('a, img'))"
+                    ".filter(e => ((e.getAttribute('href') || '') + (e.getAttribute('src') || '')).includes(arguments[0]))"
+                    ".map(e => e.outerHTML.slice(0, 300));", beacon)
                 assert not bad, (url, bad)
     finally:
         server.shutdown()
