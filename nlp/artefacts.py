@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import pickle
 from pathlib import Path
 from typing import Callable
@@ -16,3 +17,11 @@ def load_or_build(path: Path, build: Callable[[Path], object]):
         if not path.exists():
             build(path)
         return pickle.loads(path.read_bytes())
+
+
+def save_artefact(path: Path, obj) -> None:
+    """Pickle `obj` to `path` atomically: written beside it, then renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(obj))
+    tmp.replace(path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 
-from nlp.artefacts import load_or_build
+from nlp.artefacts import load_or_build, save_artefact
 from nlp.figures import LEARNED_METRICS, Figure, FigureExtractor, _make_neutral
 
 FIGURE_DIRS = ("articles", "figures")
@@ -141,10 +140,7 @@ def build_model(path: Path | None = None, folds: int = 5) -> dict:
     features, labels, groups = labelled_candidates(load(("parlens_entities",)))
     scores = cross_validate(features, labels, groups, folds=folds)
     model = OwnershipModel(threshold=scores["threshold"]).fit(features, labels)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(model))
-    tmp.replace(path)
+    save_artefact(path, model)
     return scores
 
 

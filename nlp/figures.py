@@ -12,7 +12,6 @@ export. Fractions count only as scores or ranks, never dates or document numbers
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -573,7 +572,3 @@ def create_figure_extractor(nlp: Language, name: str, model: str | None) -> Figu
     """`model`: "default" for the bundled ownership model, a path to a pickled one, or None (cues only)."""
     from nlp.figure_model import load_model
     return FigureExtractor(load_model(model) if model else None)
-
-
-def is_nan(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -10,7 +10,6 @@ the gold speaker labels that turn.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from functools import lru_cache
 from importlib import resources
@@ -132,18 +131,14 @@ def model_path() -> Path:
 
 def build_model(path: Path | None = None) -> dict:
     """Train on the annotated articles and write the artefact atomically; returns the CV scores."""
-    import pickle
-
+    from nlp.artefacts import save_artefact
     from nlp.pipeline import load
 
     path = path or model_path()
     rows, labels, groups = training_rows(load(("parlens_entities",)))
     scores = cross_validate(rows, labels, groups)
     model = _make().fit(rows, labels)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(model))
-    tmp.replace(path)
+    save_artefact(path, model)
     return scores
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -516,8 +515,7 @@ def build_model(path: Path | None = None, encoder_name: str | None = "default", 
 
     The threshold comes from grouped cross-validation, whose scores are returned.
     """
-    import pickle
-
+    from nlp.artefacts import save_artefact
     from nlp.pipeline import load
 
     path = path or model_path(encoder_name)
@@ -525,10 +523,7 @@ def build_model(path: Path | None = None, encoder_name: str | None = "default", 
     vectors = clause_vectors(encoder_name, rows)
     scores = cross_validate(rows, labels, groups, folds=folds, vectors=vectors)
     model = StatementModel(threshold=scores["threshold"]).fit(rows, labels, vectors)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(model))
-    tmp.replace(path)
+    save_artefact(path, model)
     return scores
 
 
