@@ -1,8 +1,8 @@
 """Removing page furniture (counters, menus, widgets) from scraped articles."""
 from __future__ import annotations
 
-from nlp.lexicons import regex_union
-from nlp.normalize import normalize_text, tidy_lines
+from corpus.lexicons import regex_union
+from corpus.normalize import normalize_text, tidy_lines
 
 
 def is_boilerplate(line: str) -> bool:

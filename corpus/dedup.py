@@ -6,7 +6,7 @@ finds candidates and the estimated Jaccard similarity decides (>= 0.9).
 from __future__ import annotations
 
 import re
-import sqlite3
+from typing import Iterable
 
 import numpy as np
 
@@ -33,18 +33,27 @@ def signature(text: str):
     return m
 
 
+def signature_bytes(text: str) -> bytes:
+    """The stored form of a text's signature (computed where the text is analysed)."""
+    return np.asarray(signature(text).hashvalues, dtype=np.uint64).tobytes()
+
+
+def _minhash(blob: bytes):
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=SCHEME)
+
+
 class DuplicateFinder:
-    """LSH over the signatures of documents already stored."""
+    """LSH over the signatures of documents already stored (and remembered since)."""
 
-    def __init__(self, conn: sqlite3.Connection):
-        from datasketch import MinHash, MinHashLSH
+    def __init__(self, signatures: Iterable[tuple[str, bytes]] = ()):
+        from datasketch import MinHashLSH
 
-        self.conn = conn
         self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
         self.sigs: dict[str, object] = {}
-        for doc_id, blob in conn.execute("SELECT doc_id, sig FROM signatures"):
-            m = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=SCHEME)
-            self._add(doc_id, m)
+        for doc_id, blob in signatures:
+            self._add(doc_id, _minhash(blob))
 
     def _add(self, doc_id: str, m) -> None:
         if doc_id in self.sigs:
@@ -52,9 +61,9 @@ class DuplicateFinder:
         self.sigs[doc_id] = m
         self.lsh.insert(doc_id, m)
 
-    def original_of(self, doc_id: str, text: str) -> tuple[str | None, object]:
-        """The stored document this one copies (Jaccard >= THRESHOLD), if any, and its signature."""
-        m = signature(text)
+    def original_of(self, doc_id: str, sig: bytes) -> str | None:
+        """The known document this one copies (Jaccard >= THRESHOLD), if any."""
+        m = _minhash(sig)
         best, best_sim = None, 0.0
         for other in self.lsh.query(m):
             if other == doc_id:
@@ -62,11 +71,7 @@ class DuplicateFinder:
             sim = m.jaccard(self.sigs[other])
             if sim >= THRESHOLD and (sim > best_sim or (sim == best_sim and other < (best or other))):
                 best, best_sim = other, sim
-        return best, m
+        return best
 
-    def remember(self, doc_id: str, m) -> None:
-        self._add(doc_id, m)
-
-    @staticmethod
-    def to_bytes(m) -> bytes:
-        return np.asarray(m.hashvalues, dtype=np.uint64).tobytes()
+    def remember(self, doc_id: str, sig: bytes) -> None:
+        self._add(doc_id, _minhash(sig))

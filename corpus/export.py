@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import pandas as pd
+
+from corpus import store
 
 CONTRACT_COLUMNS = (
     "doc_id", "title", "published", "kind", "unit", "unit_code", "province", "metric", "value",
@@ -82,40 +83,16 @@ def dataframe_to_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def query_findings(conn: sqlite3.Connection, kind: str | None = None, unit: str | None = None,
-                   year: int | None = None, doc_id: str | None = None, neutral: bool = True) -> list[dict]:
-    """Findings joined with their document, filtered, in document order."""
-    sql = (
-        "SELECT f.*, d.title, d.published, d.doc_type, d.site, substr(d.text, f.sent_start + 1, "
-        "f.sent_end - f.sent_start) AS sentence FROM findings f JOIN documents d ON d.id = f.doc_id"
-    )
-    where, args = [], []
-    from corpus.store import expand_kinds, like_pattern
-
-    kinds = expand_kinds(kind)
-    if kinds:
-        where.append(f"f.kind IN ({', '.join('?' * len(kinds))})")
-        args += kinds
-    if unit:
-        where.append("(f.unit LIKE ? ESCAPE '\\' OR f.unit_name LIKE ? ESCAPE '\\' OR f.unit_code = ? "
-                     "OR f.province LIKE ? ESCAPE '\\')")
-        args += [like_pattern(unit), like_pattern(unit), unit, like_pattern(unit)]
-    if year is not None:
-        where.append("f.year = ?")
-        args.append(int(year))
-    if doc_id:
-        where.append("f.doc_id = ?")
-        args.append(doc_id)
-    if not neutral:
-        where.append("NOT (f.kind = 'figure' AND coalesce(f.unit, '') = '')")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY f.doc_id, f.start"
-    rows = []
-    for r in conn.execute(sql, args):
-        row = dict(r)
+def contract_rows(conn: store.Connection, where: store.FindingFilter | None = None,
+                  ids: list[int] | None = None) -> list[dict]:
+    """Findings as the CSV contract has them (values as numbers, integers without ".0"), in
+    document order, or in the order of `ids` when given."""
+    rows = store.findings(conn, where, ids=ids)
+    for row in rows:
         row["value"] = _format_value(row.get("value"))
-        rows.append(row)
+    if ids is not None:
+        by_id = {r["id"]: r for r in rows}
+        rows = [by_id[i] for i in ids if i in by_id]
     return rows
 
 
@@ -125,9 +102,10 @@ def _format_value(value: float | None) -> float | int | None:
     return int(value) if float(value).is_integer() else round(float(value), 4)
 
 
-def export_findings(conn: sqlite3.Connection, out: Path, kind: str | None = None, unit: str | None = None,
-                    year: int | None = None, extra: bool = True, neutral: bool = False) -> int:
-    """Figures without a unit (averages, gaps, totals) are left out unless `neutral`."""
-    rows = query_findings(conn, kind=kind, unit=unit, year=year, neutral=neutral)
+def export_findings(conn: store.Connection, out: Path, where: store.FindingFilter | None = None,
+                    extra: bool = True) -> int:
+    """The findings CSV. The default filter leaves out figures without a unit (averages, gaps,
+    totals): `FindingFilter(with_neutral=True)` keeps them."""
+    rows = contract_rows(conn, where or store.FindingFilter(with_neutral=False))
     columns = CONTRACT_COLUMNS + (EXTRA_COLUMNS if extra else ())
     return write_csv(rows, out, columns)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlparse
 
-from nlp.lexicons import regex_union, table
+from corpus.lexicons import regex_union, table
 
 DOC_TYPES = ("news article", "session report", "transcript")
 HEADER_LINES = 8

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nlp.lexicons import table
+from corpus.lexicons import table
 
 THRESHOLD = 4
 TEXT_WINDOW = 20_000  # characters of body text scored; long texts are judged on their start

@@ -17,8 +17,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from nlp.lexicons import lines, table
-from nlp.normalize import UPPER
+from corpus.lexicons import lines, table
+from corpus.normalize import UPPER
 from nlp.segment import text_of
 from nlp.units import AdminUnit, Context, choose, gazetteer
 
@@ -596,3 +596,23 @@ def _keep_written(span: Span) -> None:
     written = " ".join(words)
     if written and written.lower() != ref.name.lower() and any(ch.isupper() for ch in written[1:]):
         span._.unit = replace(ref, written=written)
+
+
+def unit_fields(ref: UnitRef | None, doc: Doc) -> dict:
+    """The unit columns of a finding about `ref`: as written, normalised, code, province, level."""
+    if ref is None:
+        return {}
+    province = ref.province_name
+    if province is None and ref.kind == "department":
+        ctx = doc._.context
+        main = ctx.main_province if ctx is not None else None
+        if main:
+            unit = gazetteer().by_code.get(("province", main))
+            province = unit.name if unit else None
+    return {
+        "unit": ref.written or ref.name,   # as the text names it, which readers quote
+        "unit_name": ref.name,             # normalised: what views group by
+        "unit_code": ref.code,
+        "province": province,
+        "unit_type": (ref.admin.level if ref.admin else ref.kind),
+    }

@@ -1,13 +1,16 @@
-"""From spaCy Docs to stored findings: the analyser ingest calls.
+"""From spaCy Docs to records: the analyser ingest calls.
 
 Everything a document yields (sentences, entities, figures, statements,
-embeddings) is computed here and handed to the store in one piece.
+embeddings) is computed here and returned as one Analysis record; the NLP
+never touches the store. A new finding kind needs its declaration
+(corpus.records.register_kind) and a pipeline component that appends
+Findings of that kind to ``doc._.findings``.
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import math
-import signal
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
@@ -17,8 +20,8 @@ from typing import Callable
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from corpus.store import Analysis, DocumentRecord, Entity, Finding
-from nlp.entities import GROUP, UnitRef
+from corpus.records import Analysis, DocumentRecord, Entity, Finding
+from nlp.entities import GROUP, unit_fields
 from nlp.figures import Figure
 from nlp.segment import text_of
 
@@ -51,26 +54,6 @@ def _walk(root):
             yield item
 
 
-def _unit_fields(ref: UnitRef | None, doc: Doc) -> dict:
-    if ref is None:
-        return {}
-    province = ref.province_name
-    if province is None and ref.kind == "department":
-        ctx = doc._.context
-        main = ctx.main_province if ctx is not None else None
-        if main:
-            from nlp.units import gazetteer
-            unit = gazetteer().by_code.get(("province", main))
-            province = unit.name if unit else None
-    return {
-        "unit": ref.written or ref.name,   # as the text names it, which readers quote
-        "unit_name": ref.name,             # normalised: what views group by
-        "unit_code": ref.code,
-        "province": province,
-        "unit_type": (ref.admin.level if ref.admin else ref.kind),
-    }
-
-
 def figure_findings(doc: Doc, fig: Figure) -> list[Finding]:
     start = fig.quote_start
     while start < fig.start and text_of(doc)[start].isspace():
@@ -87,7 +70,7 @@ def figure_findings(doc: Doc, fig: Figure) -> list[Finding]:
     if not fig.units:
         base["value_role"] = "neutral"
         return [Finding(**base, extra={"role": fig.role or "unattributed", "value_start": fig.start})]
-    return [Finding(**base, **_unit_fields(ref, doc), extra={"value_start": fig.start}) for ref in fig.units]
+    return [Finding(**base, **unit_fields(ref, doc), extra={"value_start": fig.start}) for ref in fig.units]
 
 
 def entities_of(doc: Doc) -> list[Entity]:
@@ -114,6 +97,7 @@ def doc_to_analysis(doc: Doc) -> Analysis:
     statements = getattr(doc._, "statements", None) if Doc.has_extension("statements") else None
     for st in statements or []:
         findings.append(st.to_finding(doc))
+    findings += doc._.findings or []     # kinds whose component emits Findings directly
     findings.sort(key=lambda f: (f.start, f.end))
     return Analysis(
         sentences=[(s.start_char, s.end_char) for s in doc.sents] if len(doc) else [],
@@ -123,66 +107,105 @@ def doc_to_analysis(doc: Doc) -> Analysis:
     )
 
 
+if not Doc.has_extension("findings"):
+    # A component for a new finding kind appends its Findings here (see corpus.records.register_kind).
+    Doc.set_extension("findings", default=None)
+
+
 class DocumentTimeout(Exception):
     """A document took longer than its time budget; it is reported and skipped."""
 
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise DocumentTimeout after `seconds` (main thread only; elsewhere no limit applies)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    """Raise DocumentTimeout in this thread once `seconds` have passed.
+
+    Works in any thread (a Dask worker runs tasks off the main thread, where
+    SIGALRM cannot reach): a timer raises the exception asynchronously in the
+    analysing thread, which sees it at its next Python instruction.
+    """
+    if not seconds:
         yield
         return
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False}
 
-    def expire(signum, frame):
-        raise DocumentTimeout(f"exceeded the time limit of {seconds:g} s per document")
+    def expire() -> None:
+        with lock:
+            if not state["done"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(target), ctypes.py_object(DocumentTimeout))
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
     try:
         yield
+    except DocumentTimeout:
+        raise DocumentTimeout(f"exceeded the time limit of {seconds:g} s per document") from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        with lock:
+            state["done"] = True
+        timer.cancel()
 
 
 class Analyser:
     """Runs the pipeline over a batch of documents; optionally embeds findings.
 
-    Each document has a time budget (`time_limit` seconds, scaled by batch
-    size): a document that exceeds it fails alone, the rest are kept.
+    Each document has a time budget (`time_limit` seconds, enforced in any
+    thread): a document that fails or exceeds it comes back as its exception,
+    in its place, and the rest of the batch is kept. Models load when the
+    pipeline is built, never inside a budget. Findings of the whole batch are
+    embedded together.
     """
 
     def __init__(self, nlp: Language | None = None, embed: Callable[[list[str]], object] | None = None,
-                 model_name: str | None = None, batch_size: int = 8, time_limit: float | None = 120.0):
+                 model_name: str | None = None, time_limit: float | None = 120.0):
         from nlp.pipeline import load
 
         self.nlp = nlp or load()
         self.embed = embed
         self.model_name = model_name
-        self.batch_size = batch_size
         self.time_limit = time_limit
 
-    def _make_docs(self, records: list[DocumentRecord]):
-        """Tokenised Docs carrying the metadata components read (publication date, type)."""
-        for record in records:
-            doc = self.nlp.make_doc(record.text[:MAX_CHARS])
-            doc.user_data.update(published=record.published, doc_type=record.doc_type, title=record.title)
-            yield doc
+    def _make_doc(self, record: DocumentRecord) -> Doc:
+        """A tokenised Doc carrying the metadata components read (publication date, type)."""
+        doc = self.nlp.make_doc(record.text[:MAX_CHARS])
+        doc.user_data.update(published=record.published, doc_type=record.doc_type, title=record.title)
+        return doc
 
-    def __call__(self, docs: list[DocumentRecord]) -> list[Analysis]:
-        with time_limit(self.time_limit * len(docs) if self.time_limit else None):
-            return self._analyse(docs)
+    def analyse(self, record: DocumentRecord) -> Analysis:
+        """One document, within its time budget (DocumentTimeout beyond it)."""
+        with time_limit(self.time_limit):
+            return self._finish(record, self.nlp(self._make_doc(record)))
 
-    def _analyse(self, docs: list[DocumentRecord]) -> list[Analysis]:
-        out = []
-        for record, doc in zip(docs, self.nlp.pipe(self._make_docs(docs), batch_size=self.batch_size)):
-            analysis = doc_to_analysis(doc)
-            if len(record.text) > MAX_CHARS:
-                analysis.notes.insert(0, f"text of {len(record.text):,} characters; only the first "
-                                         f"{MAX_CHARS:,} were analysed")
-            if self.embed is not None and analysis.findings:
-                analysis.embeddings = self.embed([f.text for f in analysis.findings])
-                analysis.model = self.model_name
-            out.append(analysis)
+    def _finish(self, record: DocumentRecord, doc: Doc) -> Analysis:
+        analysis = doc_to_analysis(doc)
+        if len(record.text) > MAX_CHARS:
+            analysis.notes.insert(0, f"text of {len(record.text):,} characters; only the first "
+                                     f"{MAX_CHARS:,} were analysed")
+        return analysis
+
+    def __call__(self, records: list[DocumentRecord]) -> list[Analysis | Exception]:
+        """The batch through `nlp.pipe` (components classify a batch in one model call) within the
+        batch's budget; when any document fails or overruns, each is redone alone within its own."""
+        try:
+            with time_limit(self.time_limit * len(records) if self.time_limit else None):
+                docs = self.nlp.pipe((self._make_doc(r) for r in records), batch_size=len(records) or 1)
+                out: list[Analysis | Exception] = [self._finish(r, d) for r, d in zip(records, docs)]
+        except Exception:
+            out = []
+            for record in records:
+                try:
+                    out.append(self.analyse(record))
+                except Exception as exc:
+                    out.append(exc)
+        done = [a for a in out if isinstance(a, Analysis) and a.findings]
+        if self.embed is not None and done:
+            vectors = self.embed([f.text for a in done for f in a.findings])
+            at = 0
+            for a in done:
+                a.embeddings, a.model = vectors[at:at + len(a.findings)], self.model_name
+                at += len(a.findings)
         return out

@@ -21,7 +21,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from nlp.entities import GROUP, UnitRef
-from nlp.lexicons import labelled_patterns, table
+from corpus.lexicons import labelled_patterns, table
 from nlp.segment import published_year, text_of
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -23,8 +23,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from nlp.entities import GROUP, UnitRef, expand_abbreviations
-from nlp.lexicons import lines, regex_union, table
-from nlp.normalize import UPPER, fold
+from corpus.lexicons import lines, regex_union, table
+from corpus.normalize import UPPER, fold
 from nlp.segment import text_of
 from nlp.statements import is_heading
 
@@ -727,4 +727,6 @@ class SpeakerAttributor:
 
 @Language.factory("parlens_speakers")
 def create_speaker_attributor(nlp: Language, name: str) -> SpeakerAttributor:
+    from nlp.stance import trained_model
+    trained_model()   # the stance model loads with the pipeline, not inside a document's time budget
     return SpeakerAttributor()

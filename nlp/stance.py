@@ -17,7 +17,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from nlp.normalize import fold
+from corpus.normalize import fold
 
 LABELS = ("asking", "answering", "none")
 CODE = ("speakers.py", "stance.py", "entities.py")

@@ -21,8 +21,10 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from corpus.records import Finding
 from nlp.attribution import attribute_units  # noqa: F401  (re-exported: the unit of each statement)
-from nlp.lexicons import labelled_patterns, regex_union
+from nlp.entities import unit_fields
+from corpus.lexicons import labelled_patterns, regex_union
 from nlp.segment import published_year, text_of
 
 LABELS = ("weakness", "cause", "remedy", "none")
@@ -59,15 +61,12 @@ class Statement:
     speaker: dict = field(default_factory=dict)
 
     def to_finding(self, doc: Doc):
-        from corpus.store import Finding
-        from nlp.extract import _unit_fields
-
         c = self.clause
         return Finding(
             kind=self.kind, subtype=self.subtype, text=text_of(doc)[c.start:c.end], start=c.start, end=c.end,
             year=published_year(doc),  # when the statement was made
             sent_start=c.sent_start, sent_end=c.sent_end, confidence=round(self.confidence, 4),
-            **_unit_fields(self.unit, doc),
+            **unit_fields(self.unit, doc),
             speaker=self.speaker.get("name"), speaker_role=self.speaker.get("role"),
             speaker_unit=self.speaker.get("unit"), stance=self.speaker.get("stance"),
             turn=self.speaker.get("turn"),
@@ -432,7 +431,7 @@ def load_training(path: Path | None = None) -> list[dict]:
 
 def training_rows(nlp: Language, examples: list[dict]) -> tuple[list[dict], list[str], list[str]]:
     """Featurise labelled clauses through the same tokenizer the pipeline uses."""
-    from nlp.normalize import normalize_text
+    from corpus.normalize import normalize_text
 
     rows, labels, groups = [], [], []
     examples = [{**ex, "text": normalize_text(ex["text"]), "sentence": normalize_text(ex["sentence"])}
@@ -540,6 +539,7 @@ class StatementExtractor:
     def __init__(self, threshold: float | None = None, encoder: str | None = "default"):
         self.threshold = threshold   # None: the threshold the model's cross-validation chose
         self.encoder = encoder       # sentence encoder for clause vectors; None: TF-IDF model only
+        trained_model(encoder)       # loaded (or built, once, under a lock) with the pipeline, not mid-document
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))

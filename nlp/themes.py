@@ -11,14 +11,14 @@ are kept stable across runs by matching new centroids to stored ones.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from nlp.lexicons import lines
+from corpus.lexicons import lines
+from corpus.records import theme_groups
 
 DISTANCE_THRESHOLD = 0.95     # on the blended similarity below: average linkage joins above 0.05
 EMBEDDING_WEIGHT = 0.3        # share of (centred) meaning in the blend; the rest is shared topic words
@@ -27,7 +27,6 @@ MAX_OUTLIER_SHARE = 0.2
 STABLE_MATCH = 0.85           # centroid similarity that keeps a stored theme id
 LABEL_WORDS = 3
 
-KIND_GROUPS = {"weakness": ("weakness", "cause"), "remedy": ("remedy",)}
 
 
 @dataclass
@@ -204,29 +203,10 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n else v
 
 
-def load_members(conn: sqlite3.Connection, kind: str) -> tuple[list[Member], np.ndarray]:
-    kinds = KIND_GROUPS[kind]
-    rows = conn.execute(
-        f"SELECT f.id, f.doc_id, coalesce(d.duplicate_of, f.doc_id) AS canon, coalesce(f.unit_name, f.unit) AS unit, "
-        f"coalesce(f.unit_code, f.unit) AS ukey, f.unit_type, coalesce(f.year, CAST(substr(d.published, 1, 4) AS INTEGER)) AS yr, "
-        f"f.text, e.vector FROM findings f JOIN documents d ON d.id = f.doc_id "
-        f"JOIN embeddings e ON e.finding_id = f.id WHERE f.kind IN ({','.join('?' * len(kinds))}) ORDER BY f.id",
-        kinds).fetchall()
-    members = [Member(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
-    vectors = np.vstack([np.frombuffer(r[8], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 0))
-    return members, vectors
-
-
-def _stored(conn: sqlite3.Connection, kind: str) -> tuple[dict[int, np.ndarray], dict[int, set[int]]]:
-    try:
-        cents = {tid: np.frombuffer(blob, dtype=np.float32) for tid, blob in
-                 conn.execute("SELECT theme_id, centroid FROM themes WHERE kind = ?", (kind,))}
-        members: dict[int, set[int]] = {}
-        for tid, fid in conn.execute("SELECT theme_id, finding_id FROM theme_members WHERE kind = ?", (kind,)):
-            members.setdefault(tid, set()).add(fid)
-        return cents, members
-    except sqlite3.OperationalError:
-        return {}, {}
+def member_from_row(row: dict) -> Member:
+    """A theme member from a stored finding row (see corpus.store.statement_texts / theme_member_rows)."""
+    return Member(row["finding_id"], row["doc_id"], row["canon"], row["unit"], row["ukey"], row["unit_type"],
+                  row["yr"], row["text"], float(row.get("similarity") or 0.0))
 
 
 def assign_stable_ids(clusters: list[set[int]], centroids: list[np.ndarray], stored_members: dict[int, set[int]],
@@ -266,9 +246,13 @@ def assign_stable_ids(clusters: list[set[int]], centroids: list[np.ndarray], sto
     return out
 
 
-def find_themes(conn: sqlite3.Connection, kind: str = "weakness", persist: bool = True,
+def find_themes(kind: str, members: list[Member], vectors: np.ndarray,
+                previous: tuple[dict[int, np.ndarray], dict[int, set[int]]] = ({}, {}),
                 threshold: float = DISTANCE_THRESHOLD) -> ThemeResult:
-    members, vectors = load_members(conn, kind)
+    """Cluster `members` (rows of `vectors`) into themes; `previous` (stored centroids and
+    members by theme id) keeps ids stable across runs."""
+    if kind not in theme_groups():
+        raise ValueError(f"no themes for {kind!r}: use {', '.join(theme_groups())}")
     if not members:
         return ThemeResult(kind, [], [])
     sim = similarity(members, vectors)
@@ -279,7 +263,7 @@ def find_themes(conn: sqlite3.Connection, kind: str = "weakness", persist: bool 
             groups.setdefault(int(lab), []).append(i)
     ordered = sorted(groups.values(), key=lambda idx: (-len(idx), members[idx[0]].finding_id))
     centroids = [_unit(vectors[idx].mean(axis=0)) for idx in ordered]
-    stored_centroids, stored_members = _stored(conn, kind)
+    stored_centroids, stored_members = previous
     clusters = [{members[i].finding_id for i in idx} for idx in ordered]
     ids = assign_stable_ids(clusters, centroids, stored_members, stored_centroids)
     words = ctfidf_labels([[w for i in idx for w in label_words(members[i].text)] for idx in ordered])
@@ -294,19 +278,15 @@ def find_themes(conn: sqlite3.Connection, kind: str = "weakness", persist: bool 
         label = " · ".join(w.replace("_", " ") for w in top) or group[0].text[:60]
         themes.append(Theme(tid, label, group[0].text, group, cent))
     outliers = [members[i] for i, lab in enumerate(labels) if lab < 0]
-    if persist:
-        _persist(conn, kind, themes)
     return ThemeResult(kind, themes, outliers)
 
 
-def _persist(conn: sqlite3.Connection, kind: str, themes: list[Theme]) -> None:
-    try:
-        with conn:
-            conn.execute("DELETE FROM themes WHERE kind = ?", (kind,))
-            conn.execute("DELETE FROM theme_members WHERE kind = ?", (kind,))
-            conn.executemany("INSERT INTO themes(kind, theme_id, label, centroid) VALUES (?, ?, ?, ?)",
-                             [(kind, t.id, t.label, t.centroid.astype(np.float32).tobytes()) for t in themes])
-            conn.executemany("INSERT INTO theme_members(kind, theme_id, finding_id) VALUES (?, ?, ?)",
-                             [(kind, t.id, m.finding_id) for t in themes for m in t.members])
-    except sqlite3.OperationalError:
-        pass  # a read-only store: ids are computed but not remembered
+def stored_result(kind: str, labels: dict[int, tuple[str, np.ndarray]], member_rows: list[dict]) -> ThemeResult:
+    """Themes as a themes job stored them (theme id -1 holds the outliers), largest first."""
+    by_theme: dict[int, list[Member]] = {}
+    for row in member_rows:
+        by_theme.setdefault(int(row["theme_id"]), []).append(member_from_row(row))
+    themes = [Theme(tid, label, by_theme[tid][0].text, by_theme[tid], centroid)
+              for tid, (label, centroid) in labels.items() if by_theme.get(tid)]
+    themes.sort(key=lambda t: (-t.n_statements, min(m.finding_id for m in t.members)))
+    return ThemeResult(kind, themes, by_theme.get(-1, []))

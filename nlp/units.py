@@ -9,13 +9,11 @@ stays ambiguous or unknown is returned unresolved rather than guessed.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from nlp.normalize import fold
+from corpus.normalize import fold
 
 LEVELS = ("province", "district", "ward")
 
@@ -40,12 +38,6 @@ class AdminUnit:
         return f"{self.type.lower()} {self.short}"
 
 
-def _dataset_path() -> Path:
-    import vietnamadminunits
-
-    return Path(vietnamadminunits.__file__).parent / "data" / "dataset.db"
-
-
 def _key(name: str) -> str:
     return fold(name).replace(" ", "")
 
@@ -64,14 +56,14 @@ class Gazetteer:
         self.by_code = {(u.level, u.code): u for u in units}
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Gazetteer":
-        conn = sqlite3.connect(f"file:{path or _dataset_path()}?mode=ro", uri=True)
-        rows = conn.execute(
-            "SELECT province, provinceShort, provinceCode, provinceLat, provinceLon, provinceKeywords, "
-            "district, districtShort, districtType, districtCode, districtLat, districtLon, districtKeywords, "
-            "ward, wardShort, wardType, wardCode, wardLat, wardLon FROM admin_units_legacy"
-        ).fetchall()
-        conn.close()
+    def load(cls) -> "Gazetteer":
+        """Read through the package's own query function (the dataset ships as its database)."""
+        from vietnamadminunits.database import query
+
+        columns = ("province, provinceShort, provinceCode, provinceLat, provinceLon, provinceKeywords, "
+                   "district, districtShort, districtType, districtCode, districtLat, districtLon, districtKeywords, "
+                   "ward, wardShort, wardType, wardCode, wardLat, wardLon")
+        rows = [tuple(r.values()) for r in query(f"SELECT {columns} FROM admin_units_legacy")]
         units: dict[tuple[str, str], AdminUnit] = {}
         aliases: dict[tuple[str, str], list[AdminUnit]] = {}
         for (prov, prov_short, prov_code, plat, plon, prov_kw, dist, dist_short, dist_type, dist_code, dlat, dlon,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -20,7 +19,8 @@ import streamlit as st
 
 import corpus
 from corpus import store
-from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, dataframe_to_csv_bytes
+from corpus.records import theme_groups
+from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, contract_rows, dataframe_to_csv_bytes
 from parlens import views
 
 APP_TITLE = "ParLens"
@@ -42,7 +42,7 @@ def db_path() -> Path:
     return store.default_db_path()
 
 
-def connect_ro(db: str | Path) -> sqlite3.Connection:
+def connect_ro(db: str | Path) -> store.Connection:
     return store.connect(Path(db), readonly=True)
 
 
@@ -51,7 +51,7 @@ def version(db: str | Path) -> tuple:
     try:
         with closing(connect_ro(db)) as conn:
             return views.data_version(conn)
-    except (store.StoreError, sqlite3.Error):
+    except (store.StoreError, store.DatabaseError):
         return ()
 
 
@@ -62,11 +62,8 @@ def store_state(db: Path) -> dict:
         return state
     try:
         with closing(store.connect(db)) as conn:
-            state["documents"] = views.document_count(conn)
-            state["findings"] = conn.execute("SELECT count(*) FROM findings").fetchone()[0]
-            state["embedded"] = conn.execute(
-                "SELECT count(*) FROM embeddings e JOIN findings f ON f.id = e.finding_id").fetchone()[0]
-    except (store.StoreError, sqlite3.Error):
+            state.update(store.counts(conn))
+    except (store.StoreError, store.DatabaseError):
         pass
     return state
 
@@ -99,15 +96,31 @@ def get_analyser(embed: bool = True):
 
 @st.cache_resource(show_spinner="Đang dựng chỉ mục · Building the search index…", max_entries=2)
 def get_index(db: str, data_version: tuple, model: str):
-    from nlp.index import build_index
+    from parlens.service import build_index
     with closing(connect_ro(db)) as conn:
         return build_index(conn, model, db_path=Path(db))
 
 
 @st.cache_resource(show_spinner="Đang gom nhóm chủ đề · Grouping statements into themes…", max_entries=4)
 def get_themes(db: str, data_version: tuple, kind: str):
-    from parlens.service import themes_table
-    return themes_table(Path(db), kind=kind)
+    from parlens.service import load_themes
+    with closing(connect_ro(db)) as conn:
+        return load_themes(conn, kind).themes
+
+
+def themes_status(db: str, kind: str) -> dict:
+    """Whether the stored themes of `kind` predate the findings (then the page offers a rebuild)."""
+    from parlens.service import themes_status as status
+    with closing(connect_ro(db)) as conn:
+        return status(conn, kind)
+
+
+def rebuild_themes(db: Path) -> None:
+    """The themes job, run from the explorer after an ingest or on request."""
+    from parlens.service import rebuild_themes as rebuild
+    with closing(store.connect(db)) as conn:
+        for kind in theme_groups():
+            rebuild(conn, kind)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -146,7 +159,7 @@ def clear_caches() -> None:
 def search(db: str, data_version: tuple, query: str, filters: tuple, limit: int,
            model: str | None) -> tuple[pd.DataFrame, str]:
     """Hybrid (dense + keyword) search; keywords alone when `model` is None (no encoder)."""
-    from nlp.index import Filters, hybrid_search
+    from parlens.service import hybrid_search
 
     with closing(connect_ro(db)) as conn:
         index = qvec = None
@@ -157,7 +170,7 @@ def search(db: str, data_version: tuple, query: str, filters: tuple, limit: int,
             if len(index):
                 qvec = enc.encode_queries([query])[0]
                 mode = "hybrid"
-        hits = hybrid_search(conn, index, qvec, query, Filters(**dict(filters)), limit)
+        hits = hybrid_search(conn, index, qvec, query, store.FindingFilter(**dict(filters)), limit)
         return views.hits_table(conn, hits), mode
 
 
@@ -172,21 +185,11 @@ def findings_by_ids(db: str, ids: list[int], extra_cols: dict[str, list] | None 
     """Findings in the contract layout (the CLI export's columns), in the order of `ids`."""
     ids = [int(i) for i in ids]
     with closing(connect_ro(db)) as conn:
-        rows = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for r in conn.execute(
-                    "SELECT f.*, d.title, d.published, d.doc_type, d.site, substr(d.text, f.sent_start + 1, "
-                    "f.sent_end - f.sent_start) AS sentence FROM findings f JOIN documents d ON d.id = f.doc_id "
-                    f"WHERE f.id IN ({','.join('?' * len(chunk))})", chunk):
-                row = dict(r)
-                v = row.get("value")
-                row["value"] = None if v is None else (int(v) if float(v).is_integer() else round(float(v), 4))
-                rows[row["id"]] = row
-    df = pd.DataFrame([rows[i] for i in ids if i in rows], columns=FINDINGS_CSV_COLUMNS)
+        rows = contract_rows(conn, ids=ids)
+    df = pd.DataFrame(rows, columns=FINDINGS_CSV_COLUMNS)
+    found = {r["id"] for r in rows}
     for name, values in (extra_cols or {}).items():
-        keep = [v for i, v in zip(ids, values) if i in rows]
-        df[name] = keep
+        df[name] = [v for i, v in zip(ids, values) if i in found]
     return df
 
 
@@ -240,7 +243,7 @@ h1{font-size:1.9rem !important}
 .pl-muted{color:#64748b;font-size:.82rem}
 </style>
 """)
-    st.html(views.READER_CSS)
+    st.html(views.reader_css())
 
 
 def chips(items: list[tuple[str, str | None]]) -> str:
@@ -293,12 +296,12 @@ def ingest_paths(db: Path, paths: list[Path], on_progress: Callable[[int, str, s
 
 def embed_missing(db: Path, on_progress: Callable[[int, int], None] | None = None) -> int:
     """Embed findings stored without a vector; 0 (and a warning) when no encoder can be loaded."""
-    from parlens.service import ensure_embeddings
+    from parlens.service import embed_missing as embed
 
     if try_encoder() is None:
         return 0
     with closing(store.connect(db)) as conn:
-        return ensure_embeddings(conn, progress=on_progress)
+        return embed(conn, progress=on_progress)
 
 
 def count_inputs(paths: list[Path]) -> int:
@@ -317,7 +320,8 @@ def count_inputs(paths: list[Path]) -> int:
 
 def ensure_store(db: Path) -> None:
     """Build the store from the bundled corpus when it is missing or empty, with progress bars;
-    then embed any finding stored without a vector."""
+    then embed any finding stored without a vector and rebuild the themes (explicit jobs: the
+    explorer's pages only read)."""
     state = store_state(db)
     if state["documents"] and state["embedded"] >= state["findings"]:
         return
@@ -355,6 +359,7 @@ def ensure_store(db: Path) -> None:
 
                 embed_missing(db, on_embed)
             box.empty()
+        rebuild_themes(db)
         clear_caches()
 
 
@@ -364,7 +369,9 @@ def cached_store(cache_root: Path, paths: list[Path] | None = None, embed: bool 
     that callers copy before writing to it."""
     from corpus.ingest import ingest
     from nlp.extract import version as extractor_version
-    from parlens.service import ensure_embeddings, make_analyser
+    from parlens.service import embed_missing as embed_findings
+    from parlens.service import make_analyser
+    from parlens.service import rebuild_themes as rebuild
 
     paths = [Path(p) for p in (paths or [seeds_dir()])]
     h = hashlib.sha256(extractor_version().encode())
@@ -388,9 +395,10 @@ def cached_store(cache_root: Path, paths: list[Path] | None = None, embed: bool 
         conn.close()
         raise RuntimeError(f"nothing ingested from {paths}: {summary.describe()}; {summary.errors[:3]}")
     if embed:
-        ensure_embeddings(conn)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("PRAGMA journal_mode=DELETE")
+        embed_findings(conn)
+        for kind in theme_groups():
+            rebuild(conn, kind)
+    store.compact(conn)
     conn.close()
     tmp.replace(target)
     return target

@@ -13,6 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 from corpus import store
+from corpus.records import ALIASES, KINDS, expand_kinds, theme_groups
 
 
 class CliError(Exception):
@@ -26,7 +27,7 @@ def _db(args) -> Path:
 def _kind(text: str) -> str:
     """argparse type for --kind: every name must be a known kind (usage error otherwise)."""
     try:
-        store.expand_kinds(text)
+        expand_kinds(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -44,22 +45,25 @@ def _positive(text: str) -> int:
 
 def cmd_ingest(args) -> int:
     from corpus.ingest import ingest
-    from parlens.service import make_analyser, make_pool, pipeline_version, worker_analyse
+    from parlens import service
 
     conn = store.connect(_db(args))
     embed = not args.no_embed
-    pool = make_pool(args.workers, embed=embed, model=args.model)
-    if pool is None:
-        analyse, version = make_analyser(embed=embed, model=args.model)
-    else:
-        analyse, version = worker_analyse, pipeline_version()
     try:
-        summary = ingest([Path(p) for p in args.paths], conn, analyse, version, progress=not args.quiet,
-                         batch_size=args.batch_size, triage=not args.all, pool=pool)
+        with service.executor(args.workers, args.dask) as (pool, in_flight):
+            if pool is None:
+                analyse, version = service.make_analyser(embed=embed, model=args.model)
+            else:
+                analyse, version = service.WorkerAnalyser(embed, args.model), service.pipeline_version()
+            summary = ingest([Path(p) for p in args.paths], conn, analyse, version, progress=not args.quiet,
+                             batch_size=args.batch_size, triage=not args.all, pool=pool, in_flight=in_flight)
+        if embed and not args.no_themes and (summary.added or summary.replaced):
+            for kind in theme_groups():
+                service.rebuild_themes(conn, kind)
+    except service.DaskError as exc:
+        raise CliError(str(exc)) from None
     finally:
         conn.close()
-        if pool is not None:
-            pool.shutdown()
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for err in summary.errors:
@@ -69,12 +73,23 @@ def cmd_ingest(args) -> int:
     return summary.exit_code
 
 
+def cmd_index(args) -> int:
+    """Embed every finding stored without a vector (after ingest --no-embed, or a model change)."""
+    from parlens import service
+
+    with closing(store.connect(_db(args), create=False)) as conn:
+        n = service.embed_missing(conn, args.model)
+        index = service.build_index(conn, service.encoder(args.model).name, db_path=_db(args))
+    print(f"embedded {n} findings; the index holds {len(index)} vectors")
+    return 0
+
+
 def cmd_export(args) -> int:
     from corpus.export import export_findings
 
     with closing(store.connect(_db(args), readonly=True)) as conn:
-        n = export_findings(conn, Path(args.csv), kind=args.kind, unit=args.unit, year=args.year,
-                            neutral=args.with_neutral)
+        n = export_findings(conn, Path(args.csv), store.FindingFilter(
+            kind=args.kind, unit=args.unit, year=args.year, with_neutral=args.with_neutral))
     print(f"wrote {n} findings to {args.csv}")
     return 0
 
@@ -148,7 +163,9 @@ def cmd_search(args) -> int:
 def cmd_themes(args) -> int:
     from parlens.service import themes_table
 
-    themes = themes_table(_db(args), kind=args.kind, model=args.model)
+    themes = themes_table(_db(args), kind=args.kind, rebuild=args.rebuild, model=args.model)
+    if not themes and not args.rebuild:
+        print("no themes stored yet: run `parlens themes --rebuild` (ingest builds them too)", file=sys.stderr)
     if args.csv:
         from corpus.export import write_csv
         rows = [t.as_row() for t in themes]
@@ -172,9 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="read documents (.txt, .html, .jsonl[.gz], folders) into the store")
     s.add_argument("paths", nargs="+")
     s.add_argument("--db", default=argparse.SUPPRESS)
-    s.add_argument("--workers", type=_positive, default=1, help="processes for analysis (default 1)")
+    s.add_argument("--workers", type=_positive, default=1,
+                   help="processes for analysis (default 1); with --dask local, the LocalCluster's workers")
+    s.add_argument("--dask", metavar="SCHEDULER",
+                   help="analyse on a Dask cluster: tcp://HOST:8786, or 'local' for a LocalCluster")
     s.add_argument("--batch-size", type=_positive, default=16)
-    s.add_argument("--no-embed", action="store_true", help="skip embeddings (computed later, when first needed)")
+    s.add_argument("--no-embed", action="store_true", help="skip embeddings (then run `parlens index`)")
+    s.add_argument("--no-themes", action="store_true", help="do not rebuild the themes after ingest")
     s.add_argument("--all", action="store_true", help="analyse every document, not only those about reform")
     s.add_argument("--model", help="sentence-transformers model name or path for embeddings")
     s.add_argument("--quiet", action="store_true")
@@ -183,9 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="write the findings CSV")
     s.add_argument("--db", default=argparse.SUPPRESS)
     s.add_argument("--csv", required=True)
-    s.add_argument("--kind", type=_kind, help="figure, weakness, cause, remedy or problem (comma-separated)")
-    s.add_argument("--unit", help="unit name (substring), code or province")
-    s.add_argument("--year", type=int)
+    s.add_argument("--kind", type=_kind, help=f"{', '.join(KINDS)} or {', '.join(ALIASES)} (comma-separated)")
+    s.add_argument("--unit", help="unit name as written or normalised (substring), or its code")
+    s.add_argument("--year", type=int, help="the finding's year (its document's publication year when it names none)")
     s.add_argument("--with-neutral", action="store_true",
                    help="also figures that belong to no unit (averages, gaps, national totals)")
     s.set_defaults(func=cmd_export)
@@ -223,9 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
+    s = sub.add_parser("index", help="embed findings stored without a vector (the search index job)")
+    s.add_argument("--db", default=argparse.SUPPRESS)
+    s.add_argument("--model", help="sentence-transformers model name or path")
+    s.set_defaults(func=cmd_index)
+
     s = sub.add_parser("themes", help="recurring weaknesses (or remedies) across documents")
     s.add_argument("--db", default=argparse.SUPPRESS)
-    s.add_argument("--kind", default="weakness", choices=["weakness", "remedy"])
+    s.add_argument("--kind", default="weakness", choices=list(theme_groups()))
+    s.add_argument("--rebuild", action="store_true", help="cluster again (after new findings) and store the themes")
     s.add_argument("--csv")
     s.add_argument("--model")
     s.add_argument("--json", action="store_true")

@@ -1,11 +1,22 @@
-"""Library functions behind the CLI and the explorer: one place that wires stages together."""
+"""Library functions behind the CLI and the explorer: the jobs that wire stages together.
+
+Ingest (map/reduce over an executor), the index job (embed what has no
+vector), search (read-only: dense + keyword over the store), and the themes
+job (cluster and store) with its read-only counterpart.
+"""
 from __future__ import annotations
 
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
+
+import numpy as np
 
 from corpus import store
+from corpus.records import theme_groups
 
 
 @lru_cache(maxsize=2)
@@ -34,61 +45,185 @@ def make_analyser(embed: bool = True, model: str | None = None) -> tuple[Callabl
     return analyser, pipeline_version()
 
 
-_WORKER_ANALYSER = None
+# -- ingest on a pool or a cluster --------------------------------------------------------
 
 
-def _worker_init(embed: bool, model: str | None) -> None:
-    """Runs once in each worker process: load pipeline and encoder there."""
-    global _WORKER_ANALYSER
+@dataclass(frozen=True)
+class WorkerAnalyser:
+    """A picklable analyser: each worker process loads the pipeline and encoder once, on its first batch."""
+    embed: bool = True
+    model: str | None = None
+
+    def __call__(self, records):
+        return _loaded(self.embed, self.model)(records)
+
+
+@lru_cache(maxsize=2)
+def _loaded(embed: bool, model: str | None):
     import os
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")   # one core per worker: workers are the parallelism
     try:
         import torch
         torch.set_num_threads(1)
     except ImportError:
         pass
-    _WORKER_ANALYSER, _ = make_analyser(embed=embed, model=model)
+    return make_analyser(embed=embed, model=model)[0]
 
 
-def worker_analyse(records):
-    return _WORKER_ANALYSER(records)
+class DaskError(Exception):
+    """The Dask scheduler cannot be reached or Dask is not installed."""
 
 
-def make_pool(workers: int, embed: bool = True, model: str | None = None):
-    """A process pool whose workers each hold their own models; None for one worker."""
-    if workers <= 1:
-        return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(embed, model))
+@contextmanager
+def executor(workers: int = 1, dask: str | None = None) -> Iterator[tuple[Executor | None, int | None]]:
+    """(executor, batches in flight) for ingest, shut down afterwards.
+
+    No executor for one local worker (analysis runs in this process); a spawn
+    process pool for several; a Dask cluster when `dask` is a scheduler address
+    (tcp://host:8786) or "local" (a LocalCluster of `workers` single-threaded processes).
+    """
+    if dask is None:
+        if workers <= 1:
+            yield None, None
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool, 2 * workers
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskError("Dask is not installed: pip install 'dask[distributed]'") from None
+    try:
+        if dask == "local":
+            import logging
+            client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.WARNING))
+        else:
+            client = Client(dask, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise DaskError(f"cannot reach the Dask scheduler at {dask} ({exc})") from None
+    try:
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
+        yield client.get_executor(), 2 * (threads or workers)
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None and dask == "local":
+            cluster.close()
 
 
-def ensure_embeddings(conn, model: str | None = None, progress=None) -> int:
-    """Embed any finding stored without a vector for the current model."""
-    from nlp.index import embed_missing
+# -- the index job and search -----------------------------------------------------------------
+
+
+def embed_missing(conn: store.Connection, model: str | None = None, batch: int = 256,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """The index job: embed findings stored without a vector of the current model."""
     enc = encoder(model)
-    return embed_missing(conn, enc.encode_passages, enc.name, progress=progress)
+    rows = store.unembedded(conn, enc.name)
+    for i in range(0, len(rows), batch):
+        chunk = rows[i:i + batch]
+        store.save_vectors(conn, enc.name, [r[0] for r in chunk], enc.encode_passages([r[1] for r in chunk]))
+        if progress:
+            progress(min(i + batch, len(rows)), len(rows))
+    return len(rows)
+
+
+def build_index(conn: store.Connection, model: str | None = None, db_path: Path | None = None):
+    """The vector index over the stored vectors of `model` (IVF cached beside the store when large)."""
+    from nlp.index import VectorIndex
+
+    ids, vecs = store.load_vectors(conn, model)
+    return VectorIndex(ids, vecs, ann_path=Path(str(db_path) + ".ivf") if db_path else None)
+
+
+def hybrid_search(conn: store.Connection, index, query_vector: np.ndarray | None, query: str,
+                  where: store.FindingFilter | None = None, limit: int = 10) -> list:
+    """Reciprocal-rank fusion of dense and keyword rankings over the findings `where` selects."""
+    from nlp.index import CANDIDATES, Hit, fuse
+
+    if limit < 1:
+        raise ValueError(f"limit must be 1 or more, not {limit}")
+    where = where or store.FindingFilter()
+    allowed = store.finding_ids(conn, where)
+    if not allowed:
+        return []
+    rankings: list[list[int]] = []
+    dense: dict[int, float] = {}
+    if index is not None and query_vector is not None and len(index):
+        scored = index.search(query_vector, CANDIDATES, allowed if len(allowed) < len(index) else None)
+        dense = dict(scored)
+        rankings.append([fid for fid, _ in scored])
+    keyword = store.keyword_search(conn, query, where, CANDIDATES)
+    rankings.append(keyword)
+    kw_rank = {fid: r for r, fid in enumerate(keyword)}
+    best = fuse(rankings, limit)
+    rows = {r["id"]: r for r in store.findings(conn, ids=[fid for fid, _ in best])}
+    return [Hit(finding_id=fid, doc_id=r["doc_id"], kind=r["kind"], unit=r["unit_name"] or r["unit"],
+                year=r["year"], text=r["text"], score=score, dense=dense.get(fid), keyword_rank=kw_rank.get(fid),
+                title=r["title"], province=r["province"], speaker=r["speaker"], start=r["start"], end=r["end"],
+                sent_start=r["sent_start"], sent_end=r["sent_end"])
+            for fid, score in best if (r := rows.get(fid))]
 
 
 def search(db: Path, query: str, kind: str | None = None, unit: str | None = None, year: int | None = None,
            limit: int = 10, model: str | None = None, province: str | None = None, year_from: int | None = None,
-           year_to: int | None = None, doc_type: str | None = None, doc_id: str | None = None):
-    from nlp.index import Filters, build_index, hybrid_search
+           year_to: int | None = None, doc_type: str | None = None, doc_id: str | None = None) -> list:
+    """Search a store without writing to it (findings without a vector are found by keywords)."""
+    conn = store.connect(db, readonly=True)
+    try:
+        enc = encoder(model)
+        index = build_index(conn, enc.name, db_path=Path(db))
+        where = store.FindingFilter(kind=kind, unit=unit, year=year, province=province, year_from=year_from,
+                                    year_to=year_to, doc_type=doc_type, doc_id=doc_id)
+        return hybrid_search(conn, index, enc.encode_queries([query])[0], query, where, limit)
+    finally:
+        conn.close()
 
+
+# -- themes --------------------------------------------------------------------------------------
+
+
+def rebuild_themes(conn: store.Connection, kind: str = "weakness", model: str | None = None):
+    """The themes job: cluster the kind's embedded statements and store the themes."""
+    from nlp.themes import find_themes, member_from_row
+
+    kinds = list(theme_groups().get(kind, ()))
+    if not kinds:
+        raise ValueError(f"no themes for {kind!r}: use {', '.join(theme_groups())}")
+    rows, vectors = store.theme_inputs(conn, kinds, model)
+    labels, members = store.stored_themes(conn, kind)
+    result = find_themes(kind, [member_from_row(r) for r in rows], vectors,
+                         ({tid: c for tid, (_, c) in labels.items()}, members))
+    store.save_themes(conn, kind, [(t.id, t.label, t.centroid, [(m.finding_id, m.similarity) for m in t.members])
+                                   for t in result.themes],
+                      [m.finding_id for m in result.outliers], {"findings": store.findings_version(conn)})
+    return result
+
+
+def load_themes(conn: store.Connection, kind: str = "weakness"):
+    """The themes last stored for `kind` (empty when the themes job never ran)."""
+    from nlp.themes import stored_result
+
+    labels, _ = store.stored_themes(conn, kind)
+    return stored_result(kind, labels, store.theme_member_rows(conn, kind))
+
+
+def themes_status(conn: store.Connection, kind: str = "weakness") -> dict:
+    """Whether a kind's themes were built, and whether findings changed since (stale)."""
+    built = store.themes_built_from(conn, kind)
+    return {"built": built is not None,
+            "stale": built is None or built.get("findings") != store.findings_version(conn)}
+
+
+def themes_table(db: Path, kind: str = "weakness", rebuild: bool = False, model: str | None = None):
+    """Stored themes of a store (rebuilt first when asked, or when never built and writable)."""
     conn = store.connect(db, create=False)  # a mistyped --db is an error, not a new empty store
-    ensure_embeddings(conn, model)
-    enc = encoder(model)
-    index = build_index(conn, enc.name, db_path=Path(db))
-    qvec = enc.encode_queries([query])[0]
-    filters = Filters(kind=kind, unit=unit, year=year, province=province, year_from=year_from, year_to=year_to,
-                      doc_type=doc_type, doc_id=doc_id)
-    return hybrid_search(conn, index, qvec, query, filters, limit)
-
-
-def themes_table(db: Path, kind: str = "weakness", model: str | None = None):
-    from nlp.themes import find_themes
-
-    conn = store.connect(db, create=False)  # a mistyped --db is an error, not a new empty store
-    ensure_embeddings(conn, model)
-    return find_themes(conn, kind).themes
+    try:
+        if rebuild:
+            embed_missing(conn, model)
+            rebuild_themes(conn, kind)
+        return load_themes(conn, kind).themes
+    finally:
+        conn.close()

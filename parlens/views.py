@@ -8,16 +8,18 @@ rendered.
 from __future__ import annotations
 
 import html
-import json
 import re
-import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import pandas as pd
 
-from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, query_findings
+from corpus import store
+from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, contract_rows
+from corpus.records import KINDS as KIND_SPECS
+from corpus.records import ALIASES, kind_label, theme_groups
+from corpus.store import FindingFilter, unit_key
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
@@ -42,17 +44,29 @@ def md(text: object) -> str:
 # Labels: Vietnamese first, English where a researcher expects it
 # --------------------------------------------------------------------------
 
-KINDS = ("figure", "weakness", "cause", "remedy")
-KIND_LABELS = {
-    "figure": "Số liệu · Figure",
-    "weakness": "Hạn chế · Weakness",
-    "cause": "Nguyên nhân · Cause",
-    "remedy": "Giải pháp · Remedy",
-    "problem": "Hạn chế & nguyên nhân · Problems",
-}
-KIND_SHORT = {"figure": "Số liệu", "weakness": "Hạn chế", "cause": "Nguyên nhân", "remedy": "Giải pháp"}
-KIND_COLORS = {"figure": "#f59e0b", "weakness": "#ef4444", "cause": "#f97316", "remedy": "#10b981"}
-KIND_BG = {"figure": "#fef3c7", "weakness": "#fee2e2", "cause": "#ffedd5", "remedy": "#d1fae5"}
+# Finding kinds are declared once, in corpus.records; these read that declaration when called,
+# so a kind registered later shows up everywhere.
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(KIND_SPECS)
+
+
+def kind_aliases() -> tuple[str, ...]:
+    return tuple(ALIASES)
+
+
+def kind_short(name: str | None) -> str:
+    return KIND_SPECS[name].short if name in KIND_SPECS else (name or "")
+
+
+def kind_colour(name: str | None) -> str | None:
+    return KIND_SPECS[name].colour if name in KIND_SPECS else None
+
+
+def count_columns() -> tuple[str, ...]:
+    """The per-kind count columns of the documents and units tables ("figures", "weaknesses", ...)."""
+    return tuple(k.plural for k in KIND_SPECS.values())
 
 METRIC_LABELS = {
     "par_index": "Chỉ số CCHC · PAR Index",
@@ -88,8 +102,9 @@ TERRITORIAL = ("province", "district", "ward")
 COMPARABLE_VALUE_TYPES = ("percent", "score")
 
 
-def kind_label(kind: str | None) -> str:
-    return KIND_LABELS.get(kind or "", kind or "")
+def theme_group_labels() -> dict[str, str]:
+    """{theme kind: label naming every kind it groups}, e.g. "Hạn chế · Nguyên nhân"."""
+    return {group: " & ".join(KIND_SPECS[k].label for k in kinds) for group, kinds in theme_groups().items()}
 
 
 def metric_label(metric: str | None) -> str:
@@ -105,19 +120,13 @@ def unit_type_label(unit_type: str | None) -> str:
 # --------------------------------------------------------------------------
 
 
-def data_version(conn: sqlite3.Connection) -> tuple:
+def data_version(conn: store.Connection) -> tuple:
     """Changes whenever an ingest adds, replaces or removes anything: the key for cached views."""
-    docs = conn.execute("SELECT count(*), coalesce(max(rowid), 0), coalesce(max(ingested_at), '') FROM documents").fetchone()
-    finds = conn.execute("SELECT count(*), coalesce(max(id), 0) FROM findings").fetchone()
-    embs = conn.execute("SELECT count(*), coalesce(max(finding_id), 0) FROM embeddings").fetchone()
-    return tuple(docs) + tuple(finds) + tuple(embs)
+    return store.data_version(conn)
 
 
-def document_count(conn: sqlite3.Connection) -> int:
-    try:
-        return int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+def document_count(conn: store.Connection) -> int:
+    return store.counts(conn)["documents"]
 
 
 def _year_of(published: str | None) -> int | None:
@@ -126,74 +135,57 @@ def _year_of(published: str | None) -> int | None:
     return None
 
 
-def document_years(conn: sqlite3.Connection) -> dict[str, int | None]:
+def document_years(conn: store.Connection) -> dict[str, int | None]:
     """Each document's year: its publication year, else the year most of its findings name."""
-    years: dict[str, int | None] = {}
-    for doc_id, published in conn.execute("SELECT id, published FROM documents WHERE status = 'processed'"):
-        years[doc_id] = _year_of(published)
-    missing = [d for d, y in years.items() if y is None]
-    for doc_id in missing:
-        row = conn.execute(
-            "SELECT year, count(*) AS n FROM findings WHERE doc_id = ? AND year IS NOT NULL "
-            "GROUP BY year ORDER BY n DESC, year DESC LIMIT 1", (doc_id,)).fetchone()
-        years[doc_id] = int(row[0]) if row else None
+    years = {doc_id: _year_of(published) for doc_id, published in store.publication_dates(conn).items()}
+    for doc_id in [d for d, y in years.items() if y is None]:
+        years[doc_id] = store.commonest_finding_year(conn, doc_id)
     return years
 
 
-def documents_per_year(conn: sqlite3.Connection, years: dict[str, int | None] | None = None) -> Counter:
+def documents_per_year(conn: store.Connection, years: dict[str, int | None] | None = None) -> Counter:
     """Documents per year, near-duplicates counted once (the denominator of theme trends)."""
     years = document_years(conn) if years is None else years
-    dups = {r[0] for r in conn.execute("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
+    dups = store.duplicate_ids(conn)
     return Counter(y for d, y in years.items() if y and d not in dups)
 
 
-def filter_options(conn: sqlite3.Connection) -> dict:
+def index_status(conn: store.Connection) -> dict:
+    """Findings, those with a vector, and those still missing one (a stale index)."""
+    c = store.counts(conn)
+    return {"findings": c["findings"], "embedded": c["embedded"], "missing": c["findings"] - c["embedded"]}
+
+
+def filter_options(conn: store.Connection) -> dict:
     """Choices for the search filters: provinces, units, years, document types."""
-    provinces = [r[0] for r in conn.execute(
-        "SELECT province FROM findings WHERE coalesce(province, '') != '' GROUP BY province ORDER BY count(*) DESC, province")]
-    units = [r[0] for r in conn.execute(
-        "SELECT coalesce(unit_name, unit) AS u FROM findings WHERE coalesce(unit, '') != '' GROUP BY u "
-        "ORDER BY count(*) DESC, u")]
-    years = [int(r[0]) for r in conn.execute("SELECT DISTINCT year FROM findings WHERE year IS NOT NULL ORDER BY year")]
-    doc_types = [r[0] for r in conn.execute("SELECT DISTINCT doc_type FROM documents ORDER BY doc_type")]
-    return {"provinces": provinces, "units": units, "years": years, "doc_types": doc_types}
+    return store.filter_options(conn)
 
 
 # --------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------
 
-DOCUMENT_COLUMNS = ("doc_id", "title", "published", "site", "doc_type", "status", "figures", "weaknesses",
-                    "causes", "remedies", "chars", "url")
+def document_columns() -> tuple[str, ...]:
+    return ("doc_id", "title", "published", "site", "doc_type", "status", *count_columns(), "chars", "url")
 
 
-def documents_table(conn: sqlite3.Connection) -> pd.DataFrame:
-    rows = conn.execute(
-        "SELECT d.id AS doc_id, d.title, d.published, d.site, d.doc_type, d.status, "
-        "sum(f.kind = 'figure') AS figures, sum(f.kind = 'weakness') AS weaknesses, "
-        "sum(f.kind = 'cause') AS causes, sum(f.kind = 'remedy') AS remedies, length(d.text) AS chars, d.url "
-        "FROM documents d LEFT JOIN findings f ON f.doc_id = d.id GROUP BY d.id "
-        "ORDER BY coalesce(d.published, '') DESC, d.id").fetchall()
-    df = pd.DataFrame([dict(r) for r in rows], columns=list(DOCUMENT_COLUMNS))
-    for col in ("figures", "weaknesses", "causes", "remedies", "chars"):
+def documents_table(conn: store.Connection) -> pd.DataFrame:
+    df = pd.DataFrame(store.documents_summary(conn), columns=list(document_columns()))
+    for col in (*count_columns(), "chars"):
         df[col] = pd.to_numeric(df[col]).fillna(0).astype(int)
     return df
 
 
-def recent_documents(conn: sqlite3.Connection, limit: int = 10) -> pd.DataFrame:
+def recent_documents(conn: store.Connection, limit: int = 10) -> pd.DataFrame:
     """The documents added last, newest first."""
-    rows = conn.execute(
-        "SELECT d.ingested_at, d.id AS doc_id, d.title, d.published, d.doc_type, d.status, count(f.id) AS findings "
-        "FROM documents d LEFT JOIN findings f ON f.doc_id = d.id GROUP BY d.id "
-        "ORDER BY d.ingested_at DESC, d.rowid DESC LIMIT ?", (int(limit),)).fetchall()
-    return pd.DataFrame([dict(r) for r in rows],
+    return pd.DataFrame(store.recent_documents(conn, limit),
                         columns=["ingested_at", "doc_id", "title", "published", "doc_type", "status", "findings"])
 
 
-def findings_table(conn: sqlite3.Connection, kind: str | None = None, unit: str | None = None,
+def findings_table(conn: store.Connection, kind: str | None = None, unit: str | None = None,
                    year: int | None = None, doc_id: str | None = None, extra: bool = True) -> pd.DataFrame:
     """Findings joined with their document: the contract CSV columns first, then the extras."""
-    rows = query_findings(conn, kind=kind, unit=unit, year=year, doc_id=doc_id, neutral=True)
+    rows = contract_rows(conn, FindingFilter(kind=kind, unit=unit, year=year, doc_id=doc_id))
     columns = list(CONTRACT_COLUMNS) + (list(EXTRA_COLUMNS) if extra else [])
     df = pd.DataFrame(rows, columns=columns + ["id"])
     df = df.rename(columns={"id": "finding_id"})
@@ -205,19 +197,15 @@ FIGURE_COLUMNS = ("unit", "unit_type", "province", "metric", "value", "value_typ
                   "unit_code", "finding_id")
 
 
-def figures_table(conn: sqlite3.Connection) -> pd.DataFrame:
+def figures_table(conn: store.Connection) -> pd.DataFrame:
     """Every figure with its unit, metric, value, year, rank and source document and sentence."""
-    rows = conn.execute(
-        "SELECT f.id AS finding_id, coalesce(f.unit_name, f.unit) AS unit, f.unit_type, f.province, f.metric, f.value, f.value_type, f.year, "
-        "f.rank_position, f.rank_total, f.rank_direction, f.value_role, f.text, "
-        "substr(d.text, f.sent_start + 1, f.sent_end - f.sent_start) AS sentence, f.doc_id, d.title, d.published, "
-        "f.unit_code FROM findings f JOIN documents d ON d.id = f.doc_id WHERE f.kind = 'figure' "
-        "ORDER BY coalesce(f.unit_name, f.unit), f.metric, f.year, f.id").fetchall()
-    df = pd.DataFrame([dict(r) for r in rows], columns=list(FIGURE_COLUMNS))
+    rows = [{**r, "finding_id": r["id"], "unit": r["unit_name"] or r["unit"]}
+            for r in store.findings(conn, FindingFilter(kind="figure"))]
+    df = pd.DataFrame(rows, columns=list(FIGURE_COLUMNS))
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     for col in ("year", "rank_position", "rank_total"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
-    return df
+    return df.sort_values(["unit", "metric", "year", "finding_id"], na_position="first").reset_index(drop=True)
 
 
 def figure_extremes(figures: pd.DataFrame) -> pd.DataFrame:
@@ -255,33 +243,17 @@ def unit_series(figures: pd.DataFrame, unit_key_value: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 
-def unit_key(unit_type: str | None, unit_code: str | None, unit: str | None) -> str | None:
-    """A stable key for a unit: its level and official code where known, else its name."""
-    if unit_code:
-        return f"{unit_type or 'unit'}:{unit_code}"
-    if unit:
-        return f"{unit_type or 'unit'}:name:{unit}"
-    return None
+def unit_columns() -> tuple[str, ...]:
+    return ("unit_key", "unit", "unit_type", "province", "unit_code", *count_columns(), "documents")
 
 
-def _unit_rows(conn: sqlite3.Connection) -> list[dict]:
-    return [dict(r) for r in conn.execute(
-        "SELECT f.id, f.doc_id, f.kind, coalesce(f.unit_name, f.unit) AS unit, f.unit_code, f.unit_type, "
-        "f.province FROM findings f "
-        "WHERE coalesce(f.unit, '') != ''")]
-
-
-UNIT_COLUMNS = ("unit_key", "unit", "unit_type", "province", "unit_code", "figures", "weaknesses", "causes",
-                "remedies", "documents")
-
-
-def units_table(conn: sqlite3.Connection) -> pd.DataFrame:
+def units_table(conn: store.Connection) -> pd.DataFrame:
     """Every unit the findings name, with how much is said about it."""
     names: dict[str, Counter] = defaultdict(Counter)
     info: dict[str, dict] = {}
     counts: dict[str, Counter] = defaultdict(Counter)
     docs: dict[str, set] = defaultdict(set)
-    for r in _unit_rows(conn):
+    for r in store.unit_mentions(conn):
         key = unit_key(r["unit_type"], r["unit_code"], r["unit"])
         names[key][r["unit"]] += 1
         info.setdefault(key, {"unit_type": r["unit_type"], "province": r["province"], "unit_code": r["unit_code"]})
@@ -290,33 +262,20 @@ def units_table(conn: sqlite3.Connection) -> pd.DataFrame:
     rows = []
     for key, c in counts.items():
         rows.append({"unit_key": key, "unit": names[key].most_common(1)[0][0], **info[key],
-                     "figures": c["figure"], "weaknesses": c["weakness"], "causes": c["cause"],
-                     "remedies": c["remedy"], "documents": len(docs[key])})
-    df = pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
+                     **{k.plural: c[k.name] for k in KIND_SPECS.values()}, "documents": len(docs[key])})
+    df = pd.DataFrame(rows, columns=list(unit_columns()))
     if not df.empty:
         # most-documented first: units named in many documents, then with most figures
-        df["_total"] = df[["figures", "weaknesses", "causes", "remedies"]].sum(axis=1)
+        df["_total"] = df[list(count_columns())].sum(axis=1)
         df = (df.sort_values(["documents", "figures", "_total", "unit"], ascending=[False, False, False, True])
                 .drop(columns="_total").reset_index(drop=True))
     return df
 
 
-def _unit_where(key: str) -> tuple[str, list]:
-    level, _, rest = key.partition(":")
-    level_sql = "coalesce(f.unit_type, 'unit') = ?"
-    if rest.startswith("name:"):
-        return (f"{level_sql} AND coalesce(f.unit_code, '') = '' AND coalesce(f.unit_name, f.unit) = ?",
-                [level, rest[5:]])
-    return f"{level_sql} AND f.unit_code = ?", [level, rest]
-
-
-def unit_profile(conn: sqlite3.Connection, key: str) -> dict:
+def unit_profile(conn: store.Connection, key: str) -> dict:
     """Everything said about one unit: figures over time, weaknesses and causes, remedies, who spoke."""
-    where, args = _unit_where(key)
-    rows = [dict(r) for r in conn.execute(
-        "SELECT f.*, d.title, d.published, substr(d.text, f.sent_start + 1, f.sent_end - f.sent_start) AS sentence "
-        f"FROM findings f JOIN documents d ON d.id = f.doc_id WHERE {where} ORDER BY d.published, f.doc_id, f.start",
-        args)]
+    rows = sorted(store.findings(conn, FindingFilter(unit_key=key)),
+                  key=lambda r: (r["published"] is not None, r["published"] or "", r["doc_id"], r["start"]))
     names = Counter(r["unit_name"] or r["unit"] for r in rows)
     first = rows[0] if rows else {}
     unit = {"key": key, "unit": names.most_common(1)[0][0] if names else None,
@@ -347,17 +306,13 @@ def unit_profile(conn: sqlite3.Connection, key: str) -> dict:
 SPEAKER_COLUMNS = ("speaker", "speaker_role", "speaker_unit", "stance", "statements", "kinds", "documents")
 
 
-def speakers_for(conn: sqlite3.Connection, key: str, unit_name: str | None) -> pd.DataFrame:
+def speakers_for(conn: store.Connection, key: str, unit_name: str | None) -> pd.DataFrame:
     """Who spoke about or for a unit: speakers of its findings, and speakers from it."""
-    where, args = _unit_where(key)
-    sql = (f"SELECT f.speaker, f.speaker_role, f.speaker_unit, f.stance, f.kind, f.doc_id FROM findings f "
-           f"WHERE coalesce(f.speaker, '') != '' AND (({where})")
+    rows = {r["id"]: r for r in store.findings(conn, FindingFilter(unit_key=key))}
     if unit_name:
-        sql += " OR f.speaker_unit = ?"
-        args = args + [unit_name]
-    sql += ")"
+        rows.update({r["id"]: r for r in store.findings(conn, FindingFilter(speaker_unit=unit_name))})
     groups: dict[tuple, dict] = {}
-    for r in conn.execute(sql, args):
+    for r in (r for _, r in sorted(rows.items()) if r["speaker"]):
         k = (r["speaker"], r["speaker_role"], r["speaker_unit"], r["stance"])
         g = groups.setdefault(k, {"statements": 0, "kinds": Counter(), "documents": set()})
         g["statements"] += 1
@@ -365,7 +320,7 @@ def speakers_for(conn: sqlite3.Connection, key: str, unit_name: str | None) -> p
         g["documents"].add(r["doc_id"])
     rows = [{"speaker": k[0], "speaker_role": k[1], "speaker_unit": k[2],
              "stance": STANCE_LABELS.get(k[3] or "", k[3]), "statements": g["statements"],
-             "kinds": ", ".join(f"{KIND_SHORT.get(kd, kd)} {n}" for kd, n in g["kinds"].most_common()),
+             "kinds": ", ".join(f"{kind_short(kd)} {n}" for kd, n in g["kinds"].most_common()),
              "documents": len(g["documents"])} for k, g in groups.items()]
     df = pd.DataFrame(rows, columns=list(SPEAKER_COLUMNS))
     return df.sort_values(["statements", "speaker"], ascending=[False, True]).reset_index(drop=True)
@@ -393,7 +348,7 @@ def par_color(value: float | None, lo: float, hi: float) -> list[int]:
     return list(stops[-1][1]) + [220]
 
 
-def map_points(conn: sqlite3.Connection, gazetteer=None) -> pd.DataFrame:
+def map_points(conn: store.Connection, gazetteer=None) -> pd.DataFrame:
     """Territorial units (province, district, commune) placed by the gazetteer, coloured by the
     latest PAR Index figure (percent or score) the store holds for them."""
     if gazetteer is None:
@@ -402,11 +357,11 @@ def map_points(conn: sqlite3.Connection, gazetteer=None) -> pd.DataFrame:
     units = units_table(conn)
     units = units[units["unit_type"].isin(TERRITORIAL) & units["unit_code"].notna()]
     latest: dict[str, tuple[int, float]] = {}
-    for r in conn.execute(
-            "SELECT unit_type, unit_code, year, value FROM findings WHERE kind = 'figure' AND metric = 'par_index' "
-            "AND value IS NOT NULL AND year IS NOT NULL AND value_type IN ('percent', 'score') AND unit_code IS NOT NULL "
-            "ORDER BY year, id"):
-        latest[unit_key(r[0], r[1], None)] = (int(r[2]), float(r[3]))
+    par = [r for r in store.findings(conn, FindingFilter(kind="figure"))
+           if r["metric"] == "par_index" and r["value"] is not None and r["year"] is not None
+           and r["value_type"] in COMPARABLE_VALUE_TYPES and r["unit_code"] is not None]
+    for r in sorted(par, key=lambda r: (r["year"], r["id"])):
+        latest[unit_key(r["unit_type"], r["unit_code"], None)] = (int(r["year"]), float(r["value"]))
     rows = []
     radius = {"province": 9000, "district": 3500, "ward": 1500}
     for u in units.itertuples():
@@ -417,7 +372,7 @@ def map_points(conn: sqlite3.Connection, gazetteer=None) -> pd.DataFrame:
         rows.append({"unit": u.unit, "unit_type": u.unit_type, "level": unit_type_label(u.unit_type),
                      "province": u.province, "unit_code": u.unit_code, "lat": float(admin.lat),
                      "lon": float(admin.lon), "par_value": value, "par_year": year,
-                     "findings": int(u.figures + u.weaknesses + u.causes + u.remedies),
+                     "findings": int(sum(getattr(u, c) for c in count_columns())),
                      "radius": radius.get(u.unit_type, 2000)})
     df = pd.DataFrame(rows, columns=[c for c in MAP_COLUMNS if c not in ("color", "label")])
     values = df["par_value"].dropna()
@@ -563,19 +518,10 @@ HIT_COLUMNS = ("rank", "score", "kind", "text", "unit", "province", "year", "spe
                "doc_id", "title", "published", "sentence", "finding_id")
 
 
-def hits_table(conn: sqlite3.Connection, hits: Iterable) -> pd.DataFrame:
+def hits_table(conn: store.Connection, hits: Iterable) -> pd.DataFrame:
     """Search hits with what the result list shows: finding, source sentence, unit, year, speaker."""
     hits = list(hits)
-    extra: dict[int, dict] = {}
-    if hits:
-        ids = [int(h.finding_id) for h in hits]
-        for r in conn.execute(
-                "SELECT f.id, f.speaker_role, f.stance, f.sent_start, f.sent_end, f.start, f.end, d.published, "
-                "substr(d.text, coalesce(f.sent_start, f.start) + 1, "
-                "coalesce(f.sent_end, f.end) - coalesce(f.sent_start, f.start)) AS sentence "
-                f"FROM findings f JOIN documents d ON d.id = f.doc_id WHERE f.id IN ({','.join('?' * len(ids))})",
-                ids):
-            extra[r["id"]] = dict(r)
+    extra = {r["id"]: r for r in store.findings(conn, ids=[int(h.finding_id) for h in hits])} if hits else {}
     rows = []
     for i, h in enumerate(hits, 1):
         e = extra.get(int(h.finding_id), {})
@@ -596,21 +542,16 @@ def hits_table(conn: sqlite3.Connection, hits: Iterable) -> pd.DataFrame:
 # HTML: sentence snippets and the document reader
 # --------------------------------------------------------------------------
 
-READER_CSS = """
+_READER_CSS = """
 <style>
 .pl-doc{font-family:"Source Serif 4","Noto Serif",Georgia,serif;font-size:1.02rem;line-height:2.05;
   white-space:pre-wrap;color:#1f2937;max-width:56rem}
 .pl-snip{font-size:.98rem;line-height:1.75;color:#374151;white-space:normal}
 .pl-f{border-radius:3px;padding:1px 0;box-decoration-break:clone;-webkit-box-decoration-break:clone}
-.pl-f-figure{background:#fef3c7;border-bottom:2px solid #f59e0b}
-.pl-f-weakness{background:#fee2e2;border-bottom:2px solid #ef4444}
-.pl-f-cause{background:#ffedd5;border-bottom:2px solid #f97316}
-.pl-f-remedy{background:#d1fae5;border-bottom:2px solid #10b981}
+{kind_css}
 .pl-focus{outline:2px solid #1d4ed8;outline-offset:1px}
 .pl-badge{display:inline-block;font:600 .62rem/1.3 system-ui,sans-serif;letter-spacing:.02em;text-transform:uppercase;
   color:#fff;border-radius:3px;padding:1px 4px;margin-right:3px;vertical-align:.12em}
-.pl-b-figure{background:#d97706}.pl-b-weakness{background:#dc2626}.pl-b-cause{background:#ea580c}
-.pl-b-remedy{background:#059669}
 .pl-e{padding:.1em .3em;border-radius:.35em;box-decoration-break:clone;-webkit-box-decoration-break:clone}
 .pl-el{font:700 .58rem/1 system-ui,sans-serif;text-transform:uppercase;color:#374151;margin-left:.3em;
   vertical-align:.15em;opacity:.85}
@@ -619,6 +560,13 @@ READER_CSS = """
 .pl-meta{font:.8rem system-ui,sans-serif;color:#6b7280;margin-top:.15rem}
 </style>
 """
+
+
+def reader_css() -> str:
+    """The reader's stylesheet, with a highlight colour for every declared kind."""
+    return _READER_CSS.replace("{kind_css}", "\n".join(
+        f".pl-f-{k.name}{{background:{k.background};border-bottom:2px solid {k.colour}}}"
+        f".pl-b-{k.name}{{background:{k.colour}}}" for k in KIND_SPECS.values()))
 
 
 @dataclass(frozen=True)
@@ -642,7 +590,7 @@ def _non_overlapping(spans: list[_Span], prefer: str | None = None) -> list[_Spa
 
 
 def _finding_title(f: dict) -> str:
-    parts = [KIND_LABELS.get(f.get("kind"), f.get("kind") or "")]
+    parts = [kind_label(f.get("kind"))]
     for key, label in (("unit", "đơn vị"), ("metric", "chỉ số"), ("value", "giá trị"), ("year", "năm"),
                        ("speaker", "người nói"), ("speaker_role", "chức vụ"), ("subtype", "loại")):
         value = f.get(key)
@@ -700,7 +648,7 @@ def render_highlights(text: str, findings: Sequence[dict] = (), entities: Sequen
             focus_cls = " pl-focus" if focus is not None and f.ident == str(focus) else ""
             anchor = f' id="f{html.escape(f.ident, quote=True)}"' if a == f.start and f.ident else ""
             badge = (f'<span class="pl-badge pl-b-{html.escape(f.kind, quote=True)}">'
-                     f"{html.escape(KIND_SHORT.get(f.kind, f.kind))}</span>") if badges and a == f.start else ""
+                     f"{html.escape(kind_short(f.kind))}</span>") if badges and a == f.start else ""
             piece = (f'<span class="pl-f pl-f-{html.escape(f.kind, quote=True)}{focus_cls}"{anchor} '
                      f'title="{html.escape(f.title, quote=True)}">{badge}{piece}</span>')
         out.append(piece)
@@ -721,10 +669,10 @@ def snippet_html(sentence: str | None, kind: str, offset: int, length: int, fall
                              badges=False)
 
 
-def legend_html(kinds: Iterable[str] = KINDS, entity_labels: Iterable[str] = ()) -> str:
+def legend_html(kinds: Iterable[str] | None = None, entity_labels: Iterable[str] = ()) -> str:
     parts = ['<div class="pl-legend">']
-    for k in kinds:
-        parts.append(f'<span class="pl-f pl-f-{k}">&nbsp;{html.escape(KIND_LABELS[k])}&nbsp;</span>')
+    for k in (list(KIND_SPECS) if kinds is None else kinds):
+        parts.append(f'<span class="pl-f pl-f-{k}">&nbsp;{html.escape(kind_label(k))}&nbsp;</span>')
     for lab in entity_labels:
         parts.append(f'<span><mark class="pl-e" style="background:{ENTITY_COLORS.get(lab, "#e5e7eb")}">'
                      f'{html.escape(ENTITY_LABELS.get(lab, lab.lower()))}</mark></span>')
@@ -732,29 +680,14 @@ def legend_html(kinds: Iterable[str] = KINDS, entity_labels: Iterable[str] = ())
     return "".join(parts)
 
 
-def document(conn: sqlite3.Connection, doc_id: str) -> dict | None:
-    row = conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
-    if row is None:
-        return None
-    doc = dict(row)
-    doc["findings"] = [dict(r) for r in conn.execute(
-        "SELECT * FROM findings WHERE doc_id = ? ORDER BY start", (doc_id,))]
-    for f in doc["findings"]:
-        if f.get("extra"):
-            try:
-                f["extra"] = json.loads(f["extra"])
-            except ValueError:
-                pass
-    doc["entities"] = [dict(r) for r in conn.execute(
-        "SELECT label, start, end, text, norm, code, province FROM entities WHERE doc_id = ? ORDER BY start",
-        (doc_id,))]
-    return doc
+def document(conn: store.Connection, doc_id: str) -> dict | None:
+    return store.document(conn, doc_id)
 
 
-def render_document(doc: dict, kinds: Iterable[str] = KINDS, entity_labels: Iterable[str] | None = None,
+def render_document(doc: dict, kinds: Iterable[str] | None = None, entity_labels: Iterable[str] | None = None,
                     focus: int | None = None) -> str:
     """The reader: the stored text, escaped, with findings and entities highlighted."""
-    kinds = set(kinds)
+    kinds = set(KIND_SPECS if kinds is None else kinds)
     findings = [f for f in doc.get("findings", []) if f.get("kind") in kinds]
     ents = doc.get("entities", [])
     if entity_labels is not None:

@@ -437,11 +437,11 @@ def test_long_text_is_cut_with_a_note(tmp_path, analyser, monkeypatch):
 # -- 8. filters ------------------------------------------------------------------------------------
 
 def test_like_wildcards_in_unit_filters_are_literal(seed_conn):
-    from corpus.export import query_findings
+    from corpus.store import FindingFilter, findings
 
-    assert query_findings(seed_conn, unit="%") == [] and query_findings(seed_conn, unit="_") == []
-    some = query_findings(seed_conn, unit="Ứng Hòa")
-    assert some and all("Ứng Hòa" in (r["unit"] or "") + (r["province"] or "") for r in some)
+    assert findings(seed_conn, FindingFilter(unit="%")) == [] and findings(seed_conn, FindingFilter(unit="_")) == []
+    some = findings(seed_conn, FindingFilter(unit="Ứng Hòa"))
+    assert some and all("Ứng Hòa" in (r["unit"] or "") + (r["unit_name"] or "") for r in some)
 
 
 # -- fuzzing the reader ----------------------------------------------------------------------------

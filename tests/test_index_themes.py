@@ -8,10 +8,10 @@ import pytest
 from conftest import ROOT
 from corpus import store
 from corpus.ingest import ingest
-from nlp.index import Filters, VectorIndex, build_index, hybrid_search
-from nlp.themes import find_themes
+from corpus.store import FindingFilter as Filters
+from nlp.index import VectorIndex
 from parlens.cli import main as cli
-from parlens.service import encoder, make_analyser
+from parlens.service import build_index, encoder, hybrid_search, load_themes, make_analyser, rebuild_themes
 
 
 @pytest.fixture()
@@ -90,9 +90,7 @@ def test_ann_and_exact_agree_behind_one_interface():
     recall = np.mean([len({i for i, _ in exact.search(q, 10)} & {i for i, _ in ann.search(q, 10)}) / 10
                       for q in vecs[:50]])
     assert recall >= 0.95
-    mask = np.zeros(3000, dtype=bool)
-    mask[:100] = True
-    assert all(i < 100 for i, _ in ann.search(vecs[5], 10, mask))
+    assert all(i < 100 for i, _ in ann.search(vecs[5], 10, np.arange(100)))
 
 
 def _theme_of(result, needle):
@@ -101,7 +99,7 @@ def _theme_of(result, needle):
 
 def test_seed_themes_group_communication_and_facilities(db):
     conn = store.connect(db)
-    result = find_themes(conn, "weakness")
+    result = rebuild_themes(conn, "weakness")
     comm = [t for t in result.themes if len({m.doc_id for m in t.members if "tuyên truyền" in m.text.lower()}) >= 3]
     assert comm, "no theme holds communication weaknesses from three seeds"
     facilities = _theme_of(result, "cơ sở vật chất")
@@ -114,8 +112,8 @@ def test_seed_themes_group_communication_and_facilities(db):
 
 def test_themes_are_deterministic_and_ids_stable_when_documents_are_added(db, tmp_path):
     conn = store.connect(db)
-    first = find_themes(conn, "weakness")
-    again = find_themes(conn, "weakness")
+    first = rebuild_themes(conn, "weakness")
+    again = rebuild_themes(conn, "weakness")
     assert [(t.id, t.label, [m.finding_id for m in t.members]) for t in first.themes] == \
            [(t.id, t.label, [m.finding_id for m in t.members]) for t in again.themes]
     before = {t.id: {m.finding_id for m in t.members} for t in first.themes}
@@ -124,7 +122,7 @@ def test_themes_are_deterministic_and_ids_stable_when_documents_are_added(db, tm
                      "còn hạn chế, người dân chưa biết đến dịch vụ công trực tuyến.", encoding="utf-8")
     analyse, version = make_analyser(embed=True)
     ingest([extra], conn, analyse, version, progress=False)
-    after = {t.id: {m.finding_id for m in t.members} for t in find_themes(conn, "weakness").themes}
+    after = {t.id: {m.finding_id for m in t.members} for t in rebuild_themes(conn, "weakness").themes}
     # a theme that goes on (a new theme made mostly of most of its statements) keeps its id
     followed = [tid for tid, members in before.items()
                 if any(len(members & new) >= 0.5 * max(len(members), len(new)) for new in after.values())]
@@ -132,7 +130,49 @@ def test_themes_are_deterministic_and_ids_stable_when_documents_are_added(db, tm
     assert followed and kept == followed
 
 
+def test_stored_themes_read_back_as_built_and_go_stale_on_new_findings(db, tmp_path):
+    from parlens.service import themes_status
+
+    conn = store.connect(db)
+    built = rebuild_themes(conn, "weakness")
+    read = load_themes(conn, "weakness")
+    assert [(t.id, t.label, t.quote, [m.finding_id for m in t.members]) for t in built.themes] == \
+           [(t.id, t.label, t.quote, [m.finding_id for m in t.members]) for t in read.themes]
+    assert {m.finding_id for m in read.outliers} == {m.finding_id for m in built.outliers}
+    assert themes_status(conn, "weakness") == {"built": True, "stale": False}
+    before = store.data_version(conn)
+    load_themes(conn, "weakness")                       # reading writes nothing
+    assert store.data_version(conn) == before and not conn.in_transaction
+    extra = tmp_path / "more.txt"
+    extra.write_text("Tiêu đề\nNăm 2022, chỉ số cải cách hành chính của huyện Sóc Sơn đạt 81,2%. Nguyên nhân "
+                     "chủ quan là việc tiếp nhận hồ sơ qua mạng về cải cách hành chính còn chậm.", encoding="utf-8")
+    analyse, version = make_analyser(embed=True)
+    assert sum(ingest([extra], conn, analyse, version, progress=False).findings.values()) >= 1
+    assert themes_status(conn, "weakness")["stale"]
+
+
+def test_search_reads_without_writing(db, tmp_path):
+    """A store ingested without vectors is searched by keywords; search adds none (`parlens index` does)."""
+    from parlens.service import search
+
+    conn = store.connect(db)
+    doc = tmp_path / "novec.txt"
+    doc.write_text("Tiêu đề\nNăm 2022, chỉ số cải cách hành chính của huyện Ba Vì đạt 79,1%. Nguyên nhân chủ quan "
+                   "là bộ phận một cửa về cải cách hành chính còn thiếu máy tính.", encoding="utf-8")
+    analyse, version = make_analyser(embed=False)
+    assert ingest([doc], conn, analyse, version, progress=False).added == 1
+    before = store.counts(conn)
+    assert before["embedded"] < before["findings"]
+    conn.close()
+    hits = search(db, "Ba Vì máy tính")
+    conn = store.connect(db)
+    assert any(h.doc_id == "novec" for h in hits)
+    assert store.counts(conn) == before
+
+
 def test_remedy_themes_and_cli_outputs(db, tmp_path, capsys):
+    assert cli(["--db", str(db), "themes", "--kind", "remedy", "--rebuild"]) == 0
+    capsys.readouterr()
     assert cli(["--db", str(db), "themes", "--kind", "remedy", "--json"]) == 0
     themes = json.loads(capsys.readouterr().out)
     assert themes and {"id", "label", "counts", "members"} <= set(themes[0])

@@ -185,7 +185,7 @@ def test_triage_terms_are_lower_case_and_match_any_case():
     import re
 
     from corpus.triage import judge
-    from nlp.lexicons import table
+    from corpus.lexicons import table
 
     for _, pattern in table("corpus", "relevance.tsv"):
         assert re.sub(r"\\[A-Z]", "", pattern) == re.sub(r"\\[A-Z]", "", pattern).lower(), pattern

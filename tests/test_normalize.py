@@ -1,7 +1,7 @@
 import unicodedata
 
 from corpus.clean import clean_text, is_boilerplate
-from nlp.normalize import fix_tone_marks, fold, normalize_text
+from corpus.normalize import fix_tone_marks, fold, normalize_text
 
 
 def test_tone_mark_variants_become_one_name():

@@ -17,7 +17,7 @@ from conftest import ROOT, SEEDS
 from corpus import store
 from corpus.clean import clean_text
 from corpus.ingest import ingest
-from nlp.normalize import normalize_text
+from corpus.normalize import normalize_text
 
 VI = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
 vietnamese_text = st.text(alphabet=st.sampled_from(list(VI + VI.upper() + " ,.;:%/-()\n0123456789")), max_size=400)
@@ -71,7 +71,7 @@ def test_ingest_of_hostile_documents_never_raises(tmp_path_factory, analyser, te
 
 
 def test_megabyte_line_without_punctuation_is_bounded(analyser):
-    from corpus.store import DocumentRecord
+    from corpus.records import DocumentRecord
     from nlp.extract import MAX_CHARS
 
     analyse, _ = analyser

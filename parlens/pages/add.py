@@ -111,6 +111,8 @@ def _ingest(files: list[tuple[str, bytes]]) -> None:
             bar.progress(1.0, text="Đang tạo vectơ ngữ nghĩa · Embedding new findings…")
             appstate.embed_missing(db, lambda d, t: bar.progress(min(d / max(t, 1), 1.0),
                                                                  text=f"Đang tạo vectơ · Embedding {d}/{t}"))
+            bar.progress(1.0, text="Đang gom nhóm chủ đề · Regrouping themes…")
+            appstate.rebuild_themes(db)
             bar.empty()
             appstate.clear_caches()
     st.session_state["add_results"] = results
@@ -119,17 +121,12 @@ def _ingest(files: list[tuple[str, bytes]]) -> None:
 def _skip_reasons(doc_ids: list[str]) -> list[tuple[str, str]]:
     if not doc_ids:
         return []
-    import sqlite3
     from contextlib import closing
+
+    from corpus import store
     with closing(appstate.connect_ro(db)) as conn:
-        reasons = []
-        for d in doc_ids:
-            try:
-                row = conn.execute("SELECT skip_reason FROM documents WHERE id = ?", (d,)).fetchone()
-            except sqlite3.Error:
-                row = None
-            reasons.append((d, (row[0] if row and row[0] else "")))
-        return reasons
+        reasons = store.skip_reasons(conn, doc_ids)
+    return [(d, reasons.get(d, "")) for d in doc_ids]
 
 
 def _show_results() -> None:

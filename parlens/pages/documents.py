@@ -58,7 +58,7 @@ meta = [(doc.get("published") or "không rõ ngày · undated", None),
 counts = {}
 for f in doc["findings"]:
     counts[f["kind"]] = counts.get(f["kind"], 0) + 1
-meta += [(f"{views.KIND_SHORT[k]} {counts[k]}", views.KIND_COLORS[k]) for k in views.KINDS if counts.get(k)]
+meta += [(f"{views.kind_short(k)} {counts[k]}", views.kind_colour(k)) for k in views.kinds() if counts.get(k)]
 st.html(f"<div>{appstate.chips(meta)}</div>")
 if doc.get("url"):
     st.caption(f"Nguồn · Source: {views.md(doc['url'])}")
@@ -68,8 +68,8 @@ if doc.get("status") == "skipped":
 present = sorted({e["label"] for e in doc["entities"]})
 pick_kinds, pick_entities = st.columns([1, 1], gap="large")
 with pick_kinds:
-    kinds = st.pills("Tô sáng phát hiện · Highlight findings", list(views.KINDS), selection_mode="multi",
-                     default=list(views.KINDS), format_func=views.kind_label, key="hl_kinds")
+    kinds = st.pills("Tô sáng phát hiện · Highlight findings", list(views.kinds()), selection_mode="multi",
+                     default=list(views.kinds()), format_func=views.kind_label, key="hl_kinds")
 with pick_entities:
     labels_shown = st.pills("Thực thể · Entities", present, selection_mode="multi",
                             default=[lab for lab in present if lab not in ("NUMBER", "DATE")],

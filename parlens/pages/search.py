@@ -31,7 +31,7 @@ query = st.text_input("Câu hỏi · Query", key="q", placeholder="vd. cán bộ
                       help="Tiếng Việt có dấu cho kết quả tốt nhất · Vietnamese with diacritics works best.")
 
 with st.container(horizontal=True, gap="small"):
-    kind = st.selectbox("Loại · Kind", [ALL, "figure", "weakness", "cause", "remedy", "problem"], key="kind",
+    kind = st.selectbox("Loại · Kind", [ALL, *views.kinds(), *views.kind_aliases()], key="kind",
                         format_func=lambda k: "Tất cả · All" if k == ALL else views.kind_label(k), width=200)
     province = st.selectbox("Tỉnh/TP · Province", [ALL] + opts["provinces"], key="province",
                             format_func=lambda p: "Tất cả · All" if p == ALL else p, width=200)
@@ -77,6 +77,10 @@ enc = appstate.try_encoder()
 hits, mode = appstate.search(db, ver, query.strip(), tuple(sorted(filters.items())), int(limit),
                              enc.name if enc is not None else None)
 
+missing = appstate.view("index_status", db, ver)["missing"]
+if missing and mode != "keyword":
+    st.caption(f"{missing} phát hiện chưa có vectơ, chỉ tìm được theo từ khóa · {missing} findings have no vector "
+               "yet and are found by keywords only (the index is stale: run `parlens index`).")
 if mode == "keyword":
     st.warning("Đang tìm theo từ khóa (chưa có vectơ ngữ nghĩa) · Keyword search only: no sentence embeddings "
                "are available. " + st.session_state.get("_encoder_error", ""))
@@ -91,7 +95,7 @@ results_tab, table_tab = st.tabs(["Kết quả · Results", "Bảng · Table"])
 with results_tab:
     for row in hits.to_dict("records"):
         with st.container(border=True):
-            kind_chip = (views.KIND_SHORT.get(row["kind"], row["kind"]), views.KIND_COLORS.get(row["kind"]))
+            kind_chip = (views.kind_short(row["kind"]), views.kind_colour(row["kind"]))
             speaker = " — ".join(x for x in (row["speaker"], row["speaker_role"]) if isinstance(x, str) and x)
             year = "" if pd.isna(row["year"]) else f"năm {row['year']}"
             unit_text = row["unit"] if isinstance(row["unit"], str) else ""

@@ -10,14 +10,26 @@ appstate.header("Hạn chế lặp lại · Recurring weaknesses",
                 "Các phát biểu về hạn chế, nguyên nhân (hoặc giải pháp) được gom theo nghĩa qua nhiều văn bản · "
                 "Statements grouped by meaning across documents; near-duplicate articles count once.")
 
-KINDS = {"weakness": "Hạn chế & nguyên nhân · Weaknesses & causes", "remedy": "Giải pháp · Remedies"}
-kind = st.radio("Nhóm · Group", list(KINDS), format_func=KINDS.get, horizontal=True, key="theme_kind",
+GROUPS = views.theme_group_labels()
+kind = st.radio("Nhóm · Group", list(GROUPS), format_func=GROUPS.get, horizontal=True, key="theme_kind",
                 label_visibility="collapsed")
 
-if appstate.try_encoder() is None:
-    st.warning("Chưa có mô hình câu, không thể gom chủ đề · No sentence encoder, so themes cannot be computed. "
-               + st.session_state.get("_encoder_error", ""))
-    st.stop()
+status = appstate.themes_status(db, kind)
+if status["stale"]:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.warning("Chủ đề được gom trước lần nạp dữ liệu mới nhất · These themes were grouped before the latest "
+                   "findings were added." if status["built"] else
+                   "Chưa gom chủ đề cho kho này · Themes have not been grouped for this store yet.",
+                   icon=":material/update:")
+        if st.button("Gom lại · Regroup", key="rebuild_themes", icon=":material/refresh:"):
+            if appstate.try_encoder() is None:
+                st.error("Chưa có mô hình câu · No sentence encoder: " + st.session_state.get("_encoder_error", ""))
+                st.stop()
+            with st.spinner("Đang gom nhóm chủ đề · Grouping statements into themes…"):
+                appstate.embed_missing(appstate.db_path())
+                appstate.rebuild_themes(appstate.db_path())
+            appstate.clear_caches()
+            st.rerun()
 
 themes = appstate.get_themes(db, ver, kind)
 if not themes:

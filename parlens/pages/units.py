@@ -82,7 +82,7 @@ with profile_tab:
         if problems.empty:
             st.caption("Không có · None.")
         else:
-            shown_p = problems.drop(columns=["finding_id"]).assign(kind=problems["kind"].map(views.KIND_SHORT))
+            shown_p = problems.drop(columns=["finding_id"]).assign(kind=problems["kind"].map(views.kind_short))
             st.dataframe(shown_p, hide_index=True, column_config=statement_cols)
             ids_p = problems["finding_id"].tolist()
             appstate.csv_download(lambda: appstate.findings_by_ids(db, ids_p), "parlens-unit-problems.csv",

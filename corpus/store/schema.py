@@ -1,22 +1,18 @@
-"""The SQLite store: documents, sentences, entities, findings and their embeddings.
+"""The store's file: schema, migrations, opening and explicit transactions.
 
 One database file in WAL mode, so the explorer can read while an ingest
-writes. A document and everything derived from it are written in one
-transaction: after a crash a document is either wholly present or absent.
+writes. Connections stay in Python's default (deferred) transaction mode;
+writes go through `transaction`, which never changes that mode.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 ENV_DB = "PARLENS_DB"
 
 _SCHEMA = """
@@ -117,109 +113,14 @@ CREATE TABLE IF NOT EXISTS themes (
 CREATE TABLE IF NOT EXISTS theme_members (       -- v2: remembered so ids follow their members
     kind TEXT NOT NULL,
     theme_id INTEGER NOT NULL,
-    finding_id INTEGER NOT NULL
+    finding_id INTEGER NOT NULL,
+    similarity REAL NOT NULL DEFAULT 0          -- v5: to the centroid; theme_id -1 holds the outliers
 );
 """
 
 
-FINDING_KINDS = ("figure", "weakness", "cause", "remedy")
-KIND_ALIASES = {"problem": ("weakness", "cause")}
-
-
-def expand_kinds(kind: str | None) -> list[str]:
-    """Kinds named in a comma list ("problem" = weakness + cause); unknown names are refused."""
-    if not kind:
-        return []
-    out: list[str] = []
-    for name in (k.strip().lower() for k in kind.split(",") if k.strip()):
-        if name in KIND_ALIASES:
-            out += KIND_ALIASES[name]
-        elif name in FINDING_KINDS:
-            out.append(name)
-        else:
-            raise ValueError(f"unknown kind {name!r}: use {', '.join(FINDING_KINDS + tuple(KIND_ALIASES))}")
-    return list(dict.fromkeys(out))
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (ESCAPE '\\')."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 class StoreError(Exception):
     """The database cannot be opened or has an unknown layout."""
-
-
-@dataclass
-class Finding:
-    """One extracted fact, with offsets into its document's stored text."""
-    kind: str
-    text: str
-    start: int
-    end: int
-    unit: str | None = None          # as the text names it
-    unit_name: str | None = None     # normalised name, shared by every way of writing it
-    unit_code: str | None = None
-    province: str | None = None
-    unit_type: str | None = None
-    subtype: str | None = None
-    metric: str | None = None
-    value: float | None = None
-    value_type: str | None = None
-    value_role: str | None = None    # figures: level | target | change | share | range_low | range_high | neutral
-    year: int | None = None
-    rank_position: int | None = None
-    rank_total: int | None = None
-    rank_direction: str | None = None
-    speaker: str | None = None
-    speaker_role: str | None = None
-    speaker_unit: str | None = None
-    stance: str | None = None
-    turn: int | None = None
-    sent_start: int | None = None
-    sent_end: int | None = None
-    confidence: float | None = None
-    extra: dict = field(default_factory=dict)
-
-
-@dataclass
-class Entity:
-    label: str
-    start: int
-    end: int
-    text: str
-    norm: str | None = None
-    code: str | None = None
-    province: str | None = None
-
-
-@dataclass
-class DocumentRecord:
-    id: str
-    text: str
-    content_hash: str
-    title: str = ""
-    published: str | None = None
-    site: str | None = None
-    doc_type: str = "news article"
-    source: str | None = None
-    url: str | None = None
-    status: str = "processed"
-    skip_reason: str | None = None
-    duplicate_of: str | None = None
-
-
-@dataclass
-class Analysis:
-    """Everything derived from one document, written together."""
-    sentences: list[tuple[int, int]] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    embeddings: np.ndarray | None = None  # one row per finding, or None
-    model: str | None = None
-    signature: bytes | None = None        # MinHash of the text, for near-duplicate detection
-    notes: list[str] = field(default_factory=list)  # why the analysis was bounded
 
 
 def default_db_path() -> Path:
@@ -358,6 +259,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if "unit_name" not in columns:    # v4: the unit's normalised name beside the written one
             conn.execute("ALTER TABLE findings ADD COLUMN unit_name TEXT")
             conn.execute("UPDATE findings SET unit_name = unit")
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(theme_members)")}
+        if "similarity" not in columns:   # v5: themes are read back whole, not recomputed on read
+            conn.execute("ALTER TABLE theme_members ADD COLUMN similarity REAL NOT NULL DEFAULT 0")
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('application', 'parlens')")
 
@@ -375,88 +279,29 @@ def _statements(script: str) -> list[str]:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """An explicit write transaction; the connection's own mode is left as it was."""
+    """An explicit write transaction; inside a caller's transaction, a savepoint of it.
+
+    Either way the caller's own transaction stays atomic and the connection's
+    mode (isolation level) is left exactly as it was.
+    """
     if conn.in_transaction:
-        conn.commit()
+        conn.execute("SAVEPOINT parlens_write")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO parlens_write")
+            conn.execute("RELEASE parlens_write")
+            raise
+        conn.execute("RELEASE parlens_write")
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    else:
-        conn.execute("COMMIT")
+    conn.execute("COMMIT")
 
 
-@dataclass(frozen=True)
-class StoredIdentity:
-    """What tells one stored document from another: its content hash, source and text."""
-    content_hash: str
-    source: str | None
-    text: str
-
-
-def document_identity(conn: sqlite3.Connection, doc_id: str) -> StoredIdentity | None:
-    row = conn.execute("SELECT content_hash, source, text FROM documents WHERE id=?", (doc_id,)).fetchone()
-    return StoredIdentity(row[0], row[1], row[2]) if row else None
-
-
-
-def save_document(conn: sqlite3.Connection, doc: DocumentRecord, analysis: Analysis | None = None) -> None:
-    """Replace a document and all it derives, atomically."""
-    analysis = analysis or Analysis()
-    with transaction(conn):
-        _delete(conn, doc.id)
-        cols = asdict(doc)
-        cols["notes"] = "; ".join(analysis.notes) or None
-        conn.execute(
-            f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            tuple(cols.values()),
-        )
-        conn.executemany(
-            "INSERT INTO sentences(doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
-            [(doc.id, i, s, e) for i, (s, e) in enumerate(analysis.sentences)],
-        )
-        conn.executemany(
-            "INSERT INTO entities(doc_id, label, start, end, text, norm, code, province) VALUES (?,?,?,?,?,?,?,?)",
-            [(doc.id, e.label, e.start, e.end, e.text, e.norm, e.code, e.province) for e in analysis.entities],
-        )
-        if analysis.signature is not None:
-            conn.execute("INSERT INTO signatures(doc_id, sig) VALUES (?, ?)", (doc.id, analysis.signature))
-        ids = [_insert_finding(conn, doc.id, f) for f in analysis.findings]
-        if analysis.embeddings is not None and len(ids):
-            vectors = np.asarray(analysis.embeddings, dtype=np.float32)
-            conn.executemany(
-                "INSERT INTO embeddings(finding_id, model, vector) VALUES (?, ?, ?)",
-                [(fid, analysis.model or "", vectors[i].tobytes()) for i, fid in enumerate(ids)],
-            )
-
-
-def _insert_finding(conn: sqlite3.Connection, doc_id: str, f: Finding) -> int:
-    row = asdict(f)
-    row["extra"] = json.dumps(row["extra"], ensure_ascii=False) if row["extra"] else None
-    row["doc_id"] = doc_id
-    cur = conn.execute(
-        f"INSERT INTO findings ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
-    )
-    return int(cur.lastrowid)
-
-
-def _delete(conn: sqlite3.Connection, doc_id: str) -> None:
-    # Explicit deletes (rather than cascades alone) so FTS triggers fire.
-    conn.execute("DELETE FROM embeddings WHERE finding_id IN (SELECT id FROM findings WHERE doc_id=?)", (doc_id,))
-    conn.execute("DELETE FROM findings WHERE doc_id=?", (doc_id,))
-    conn.execute("DELETE FROM entities WHERE doc_id=?", (doc_id,))
-    conn.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
-    conn.execute("DELETE FROM signatures WHERE doc_id=?", (doc_id,))
-    conn.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-
-
-def document_texts(conn: sqlite3.Connection, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
-    """(title, text) of each stored document asked for."""
-    out = {}
-    for doc_id in dict.fromkeys(doc_ids):
-        row = conn.execute("SELECT title, text FROM documents WHERE id=?", (doc_id,)).fetchone()
-        if row:
-            out[doc_id] = (row[0] or "", row[1] or "")
-    return out
+Connection = sqlite3.Connection
+DatabaseError = sqlite3.Error
