@@ -105,6 +105,37 @@ def test_a_document_over_its_time_budget_fails_alone(tmp_path, monkeypatch):
     assert any("slow" in e and "time limit" in e for e in summary.errors)
 
 
+def test_the_time_budget_holds_off_the_main_thread():
+    """Dask runs tasks in worker threads, where SIGALRM cannot reach: the budget must still hold."""
+    import threading
+
+    from nlp.extract import DocumentTimeout, time_limit
+
+    def spin() -> None:
+        with time_limit(0.5):
+            while True:          # pure Python work, as a runaway rule would be
+                sum(range(1000))
+
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        t0 = time.perf_counter()
+        try:
+            spin()
+        except DocumentTimeout as exc:
+            outcome.append(exc)
+        outcome.append(time.perf_counter() - t0)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert isinstance(outcome[0], DocumentTimeout) and "0.5 s" in str(outcome[0]) and outcome[1] < 5
+    with time_limit(0.2):        # a block that ends in time is left alone, and nothing fires later
+        pass
+    time.sleep(0.4)
+
+
 def _big_jsonl(path: Path, n: int) -> None:
     seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     with open(path, "w", encoding="utf-8") as fh:
