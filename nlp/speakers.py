@@ -433,6 +433,9 @@ def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
     for s in doc.spans[GROUP]:
         if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None:
             return as_written(s)
+    own = own_body(role)
+    if own is not None:
+        return own
     if role:
         m = re.search(r"(?:Bộ trưởng|Thứ trưởng)\s+(?:Bộ\s+)?(?P<sector>.+)$", role)
         if m:
@@ -441,6 +444,20 @@ def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
                 if written.startswith(fold(sector)):
                     return UnitRef(name=f"Bộ {sector}", kind="ministry")
     return None
+
+
+@lru_cache(maxsize=1)
+def _own_bodies() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((body, re.compile(p, re.IGNORECASE)) for body, p in table("nlp", "title_own_bodies.tsv"))
+
+
+def own_body(role: str | None) -> UnitRef | None:
+    """The body a title names by itself ("Phó Thủ tướng" speaks for the Government)."""
+    if not role:
+        return None
+    title = " ".join(role.split()).strip(" ,;:")
+    body = next((b for b, p in _own_bodies() if p.search(title)), None)
+    return UnitRef(name=body, kind="body") if body else None
 
 
 @lru_cache(maxsize=1)
@@ -680,6 +697,14 @@ def _province_report(st, turn: Turn) -> bool:
             and body is not None and body.kind == "department")
 
 
+def _leader_directs_own_body(st, turn: Turn) -> bool:
+    """A head of government giving directions ("Thủ tướng yêu cầu ...") speaks for the Government,
+    unless the text is about a territory: directions given on a visit to a province concern it."""
+    if turn.stance is not None or own_body(turn.role) is None:
+        return False
+    return st.unit is None or st.unit.admin is None
+
+
 def attribute(doc: Doc, turns: list[Turn]) -> None:
     """Speakers onto statements, and the units their speech points to: the clause's own evidence
     first (the speaker's constituency and title never count), else the body an answering official
@@ -706,7 +731,8 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
         if _province_report(st, turn):
             continue
         if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role
-                                          or turn.stance is None and turn.unit_ref.admin is not None):
+                                          or turn.stance is None and turn.unit_ref.admin is not None
+                                          or _leader_directs_own_body(st, turn)):
             st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
         elif turn.stance == "asking":
             body = questioned_body(turn, turns)

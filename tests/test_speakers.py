@@ -144,3 +144,35 @@ def test_a_minister_named_by_a_bare_title_speaks_for_the_ministry_the_text_names
     attribute(doc, turns)
     assert turn_at(turns, text, "bảo trì quốc lộ").stance == "answering"
     assert said.unit.name == "Bộ Giao thông vận tải"
+
+
+def test_a_deputy_prime_minister_speaks_for_the_government_not_a_ministry_the_text_names(parse):
+    text = ("Đại biểu Hoàng Thị Lan (đoàn ĐBQH tỉnh Nghệ An) chất vấn Phó Thủ tướng Lê Minh Khoa.\n"
+            "Bà Lan cho rằng, việc phối hợp giữa các bộ còn chồng chéo.\n"
+            "Trả lời đại biểu, Phó thủ tướng Lê Minh Khoa cho biết, năm qua Bộ Nội vụ đã kiểm tra mười địa phương. "
+            "Tuy vậy, việc xử lý cán bộ sai phạm còn chậm.")
+    doc = parse(text)
+    asked = statement_on(doc, "việc phối hợp giữa các bộ còn chồng chéo")
+    answered = statement_on(doc, "việc xử lý cán bộ sai phạm còn chậm")
+    doc._.statements = [asked, answered]
+    turns = find_turns(doc)
+    attribute(doc, turns)
+    assert turn_at(turns, text, "việc xử lý cán bộ").stance == "answering"
+    assert answered.unit is not None and answered.unit.name == "Chính phủ"   # not the Bộ Nội vụ just named
+    assert asked.unit is not None and asked.unit.name == "Chính phủ"         # the body questioned
+
+
+def test_a_prime_ministers_directions_concern_the_government_unless_the_text_is_about_a_province(parse):
+    national = "Thủ tướng Phạm Quốc Việt yêu cầu cắt giảm mạnh thủ tục kinh doanh."
+    doc = parse(national)
+    order = statement_on(doc, "cắt giảm mạnh thủ tục kinh doanh", kind="remedy")
+    doc._.statements = [order]
+    attribute(doc, find_turns(doc))
+    assert order.unit is not None and order.unit.name == "Chính phủ"
+    visit = ("Chiều qua, Thủ tướng Phạm Quốc Việt làm việc với lãnh đạo tỉnh Hà Giang.\n"
+             "Thủ tướng Phạm Quốc Việt yêu cầu tăng cường kỷ luật hành chính.")
+    doc = parse(visit)
+    order = statement_on(doc, "tăng cường kỷ luật hành chính", kind="remedy")
+    doc._.statements = [order]
+    attribute(doc, find_turns(doc))
+    assert order.unit is not None and order.unit.name == "tỉnh Hà Giang"
