@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.lexicons import lines, table
-from nlp.normalize import UPPER
+from nlp.normalize import UPPER, fold
 from nlp.segment import text_of
 from nlp.units import AdminUnit, Context, choose, gazetteer
 
@@ -312,8 +312,10 @@ class EntityRecognizer:
                 if prov and gazetteer().is_province(prov.group(1)):
                     province = gazetteer().candidates(prov.group(1), "province")[0].name
             # the "(LĐTB&XH)" gloss is not part of the name, and "Sở TT&TT" is "Sở Thông tin và Truyền thông"
-            name = expand_abbreviations(re.sub(r"\s*\([^()]*\)", "", span.text))
-            span._.unit = UnitRef(name=name, kind=kind, province=province)
+            surface = re.sub(r"\s*\([^()]*\)", "", span.text)
+            name = expand_abbreviations(surface)
+            span._.unit = UnitRef(name=name, kind=kind, province=province,
+                                  written=_abbreviated_only(doc, surface, name, head))
             out.append(span)
         return out
 
@@ -580,6 +582,18 @@ def _loose(phrase: str) -> str:
 @Language.factory("parlens_entities")
 def create_entity_recognizer(nlp: Language, name: str) -> EntityRecognizer:
     return EntityRecognizer(nlp)
+
+
+def _abbreviated_only(doc: Doc, surface: str, name: str, head: str) -> str | None:
+    """A body the text writes only abbreviated ("Bộ KH-ĐT", never "Kế hoạch và Đầu tư") is
+    reported as written; one the text also spells out keeps its full name."""
+    if name == surface:
+        return None
+    folded = doc.user_data.get("parlens_folded_text")
+    if folded is None:
+        folded = doc.user_data["parlens_folded_text"] = f" {fold(text_of(doc))} "
+    spelled = fold(name[len(head):] if name.startswith(head) else name)
+    return None if spelled and f" {spelled} " in folded else surface
 
 
 def _keep_written(span: Span) -> None:

@@ -697,3 +697,14 @@ def test_department_names_are_expanded_on_the_unit():
     names = {s.text: s._.unit.name for s in doc.spans["entities"] if s.label_ == "UNIT"}
     assert names["Sở TT&TT"] == "Sở Thông tin và Truyền thông"
     assert names["Sở LĐTB&XH Hà Nội"] == "Sở Lao động - Thương binh và Xã hội Hà Nội"
+
+
+def test_hyphenated_ministry_abbreviations_are_ministries_reported_as_written_unless_spelled_out():
+    doc = _nlp()("Tiêu đề\nBộ KH-ĐT và Bộ NN-PTNT chưa thống nhất cách phân bổ vốn cho các tỉnh.")
+    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert units["Bộ KH-ĐT"].kind == "ministry" and units["Bộ KH-ĐT"].name == "Bộ Kế hoạch và Đầu tư"
+    assert units["Bộ KH-ĐT"].written == "Bộ KH-ĐT"             # the text never spells it out
+    assert units["Bộ NN-PTNT"].name == "Bộ Nông nghiệp và Phát triển nông thôn"
+    spelled = _nlp()("Tiêu đề\nBộ Kế hoạch và Đầu tư (KH-ĐT) đã trình đề án. Bộ KH-ĐT sẽ rà soát lại danh mục dự án.")
+    later = next(s for s in spelled.spans["entities"] if s.label_ == "UNIT" and s.text == "Bộ KH-ĐT")
+    assert later._.unit.written is None and later._.unit.name == "Bộ Kế hoạch và Đầu tư"
