@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 _REQUEST = re.compile(r"\b(?:đề nghị|yêu cầu|giao|giao cho|chỉ đạo|kiến nghị|đề xuất với)\b", re.IGNORECASE)
 _SUPERVISOR = re.compile(r"^(?:HĐND|Hội đồng nhân dân|Đoàn giám sát|Thường trực HĐND)", re.IGNORECASE)
 # A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ"), not a subject.
-_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như)\s*$", re.IGNORECASE)
+_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như|tinh thần)\s*$",
+                         re.IGNORECASE)
 
 
 def as_written(span: Span):

@@ -108,6 +108,8 @@ class EntityRecognizer:
         # segment a phrase differently inside a sentence than on its own.
         self.index_re = _phrase_regex([p for _, p in table("nlp", "indices.tsv")], re.IGNORECASE)
         self.body_re = _phrase_regex(lines("nlp", "bodies.txt"))
+        self.not_body_re = re.compile(r"\s(?:" + "|".join(f"(?:{p})" for p in lines("nlp", "not_bodies.tsv")) + ")",
+                                      re.IGNORECASE)
         self.role_re = _phrase_regex(lines("nlp", "roles.txt"))
         sectors = sorted(lines("nlp", "sectors.txt"), key=len, reverse=True)
         self.sector_only_re = re.compile("|".join(_loose(x) for x in sectors))
@@ -250,6 +252,8 @@ class EntityRecognizer:
                 span._.unit = UnitRef(name=admin.display if admin else name, kind="territory", admin=admin)
             out.append(span)  # a bare one is resolved by reference
         for m in self.body_re.finditer(text):
+            if self.not_body_re.match(text, m.end()):
+                continue   # "Chính phủ điện tử" is a programme, not the Government
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
             if span is not None:
                 span._.unit = UnitRef(name=expand_abbreviations(m.group(0)), kind="body")
@@ -330,11 +334,26 @@ class EntityRecognizer:
                 return m.start() + words[i].start() - 1
         return m.end()
 
+    def _whole_words(self, doc: Doc, start: int, end: int) -> Span | None:
+        """An agency's name over whole words: a name word the segmenter keeps together stays whole
+        ("Cục Chăn nuôi", "Cục Hàng hải" + "Việt Nam"), and the capitalised words after it belong to
+        the name, up to a person's name."""
+        span = doc.char_span(start, end, label="UNIT", alignment_mode="contract")
+        if span is None or len(span) < 1:
+            return span
+        last = span.end
+        if last < len(doc) and doc[last].idx < end and doc[last].text[:1].isupper():
+            last += 1   # the regex stopped inside a word: "Chăn nuôi" is one word
+            while last < len(doc) and doc[last].text[:1].isupper() and doc[last].text.replace(" ", "").isalpha() \
+                    and doc[last].text.split()[0] not in self.surnames:
+                last += 1
+        return Span(doc, span.start, last, label="UNIT")
+
     def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
         out = []
         for m in self.agency_re.finditer(text_of(doc)):
-            span = doc.char_span(m.start(), self._before_person(m), label="UNIT", alignment_mode="contract")
+            span = self._whole_words(doc, m.start(), self._before_person(m))
             if span is None or len(span) < 2:
                 continue
             span, territory = self._extend(doc, span, territories)
@@ -342,7 +361,7 @@ class EntityRecognizer:
             if territory is None and end < len(doc) and doc[end].lower_ in _unit_types() \
                     and not self._names_place(doc, end + 1):
                 span = Span(doc, span.start, end + 1, label="UNIT")  # "... UBND quận": the one in context
-            span._.unit = UnitRef(name=span.text, kind="body",
+            span._.unit = UnitRef(name=re.sub(r"\s*\([^()]*\)", "", span.text), kind="body",
                                   admin=territory.admin if territory is not None else None)
             out.append(span)
         taken = {i for s in out for i in range(s.start, s.end)}

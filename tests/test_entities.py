@@ -708,3 +708,18 @@ def test_hyphenated_ministry_abbreviations_are_ministries_reported_as_written_un
     spelled = _nlp()("Tiêu đề\nBộ Kế hoạch và Đầu tư (KH-ĐT) đã trình đề án. Bộ KH-ĐT sẽ rà soát lại danh mục dự án.")
     later = next(s for s in spelled.spans["entities"] if s.label_ == "UNIT" and s.text == "Bộ KH-ĐT")
     assert later._.unit.written is None and later._.unit.name == "Bộ Kế hoạch và Đầu tư"
+
+
+def test_e_government_and_slogans_are_not_the_government():
+    doc = _nlp()("Tiêu đề\nSở đã triển khai Chính phủ điện tử và Chính phủ số theo tinh thần Chính phủ hành động. "
+                 "Chính phủ yêu cầu các bộ rà soát thủ tục.")
+    units = [s.text for s in doc.spans["entities"] if s.label_ == "UNIT"]
+    assert units.count("Chính phủ") == 1   # only the Government that asks
+
+
+def test_agency_names_keep_their_whole_words():
+    doc = _nlp()("Tiêu đề\nCục Thú y và Cục Hàng hải Việt Nam (Bộ GTVT) đã công bố thủ tục trực tuyến.")
+    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert "Cục Thú y" in units
+    hang_hai = next(u for t, u in units.items() if t.startswith("Cục Hàng hải"))
+    assert hang_hai.name == "Cục Hàng hải Việt Nam"   # the parent in brackets is not part of the name
