@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 
 from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc, Span
 
-from nlp.entities import _COUNCIL_PREFIX
+from nlp.entities import _COUNCIL_PREFIX, UnitRef, expand_abbreviations
+from nlp.lexicons import lines
 from nlp.segment import text_of
 
 if TYPE_CHECKING:
@@ -83,6 +85,7 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
     units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None and _can_be_subject(s)
              and s.start_char not in in_role and not any(a <= s.start_char < b for a, b in blocked)]
     pending = sorted(statements, key=lambda st: st.clause.start)
+    frames = sector_frames(doc)
     topic = None
     i = 0
     for sent in doc.sents:
@@ -97,8 +100,16 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
                 break
         while i < len(pending) and pending[i].clause.start < sent.end_char:
             st = pending[i]
+            while frames and frames[0][0] <= st.clause.start:
+                _, framed = frames.pop(0)
+                if topic is None or topic.admin is None:   # a territory's report keeps its territory
+                    topic = framed
             st.unit, st.unit_source = _unit_for(doc, st, s_units, leader, topic)
             i += 1
+        while frames and frames[0][0] < sent.end_char:
+            _, framed = frames.pop(0)
+            if topic is None or topic.admin is None:
+                topic = framed
         # only a territory or a department can be what a stretch of text is about;
         # national bodies ("Chính phủ", "Quốc hội") appear as issuers and addressees
         head = [u for u in s_units if u.start_char - sent.start_char < 80
@@ -107,6 +118,30 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
             topic = leader
         elif head:
             topic = as_written(head[0])
+
+
+@lru_cache(maxsize=1)
+def _sector_frame_re() -> re.Pattern:
+    openers = "|".join(f"(?:{p})" for p in lines("nlp", "sector_frames.tsv"))
+    sectors = "|".join(re.escape(x) for x in sorted(lines("nlp", "sectors.txt"), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{openers})\s+(?:lĩnh vực|ngành)\s+(?P<sector>(?i:{sectors}))\s*[,:]")
+
+
+def sector_frames(doc: Doc) -> list[tuple[int, UnitRef]]:
+    """ "Đối với lĩnh vực y tế, ...": where the text turns to a sector, and that sector's ministry."""
+    from nlp.normalize import fold
+
+    out = []
+    for m in _sector_frame_re().finditer(text_of(doc)):
+        sector = m.group("sector")
+        key = fold(expand_abbreviations(sector))
+        ministry = next((x for x in lines("nlp", "ministries.txt") if fold(x).startswith(key) or key.startswith(fold(x))),
+                        None)
+        if ministry is None:
+            continue   # "lĩnh vực kinh tế" has no ministry of its own
+        written = f"Bộ {sector[0].upper()}{sector[1:]}"
+        out.append((m.start(), UnitRef(name=f"Bộ {ministry}", kind="ministry", written=written)))
+    return out
 
 
 def _addressed_title(doc: Doc, at: int):

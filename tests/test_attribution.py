@@ -27,3 +27,31 @@ def test_a_body_named_in_the_spirit_of_a_directive_is_not_the_subject(parse):
     st = statement_on(doc, "Các phòng phải công khai thủ tục theo đúng tinh thần Chính phủ đã chỉ đạo")
     attribute_units(doc, [st])
     assert st.unit is not None and st.unit.name == "Sở Tư pháp"
+
+
+def test_a_national_report_framed_by_sector_is_about_that_sectors_ministry(parse):
+    text = ("Quốc hội thông qua nghị quyết về kết quả giám sát chuyên đề.\n"
+            "Đối với lĩnh vực GD&ĐT, nghị quyết yêu cầu rà soát chương trình sách giáo khoa. "
+            "Cần chấm dứt tình trạng lạm thu đầu năm học.\n"
+            "Với ngành giao thông vận tải, nghị quyết yêu cầu đẩy nhanh tiến độ các dự án cao tốc.")
+    doc = parse(text)
+    sts = [statement_on(doc, p) for p in ("rà soát chương trình sách giáo khoa",
+                                          "Cần chấm dứt tình trạng lạm thu đầu năm học",
+                                          "đẩy nhanh tiến độ các dự án cao tốc")]
+    attribute_units(doc, sts)
+    assert [st.unit.name for st in sts] == ["Bộ Giáo dục và Đào tạo", "Bộ Giáo dục và Đào tạo", "Bộ Giao thông vận tải"]
+    assert sts[0].unit.written == "Bộ GD&ĐT"   # as the text writes the sector
+
+
+def test_a_sector_frame_in_a_provinces_report_keeps_the_province(parse):
+    text = ("Kỳ họp HĐND tỉnh Quảng Trị bàn về kinh tế - xã hội. Tỉnh Quảng Trị đã hoàn thành nhiều chỉ tiêu.\n"
+            "Đối với lĩnh vực y tế, cần nâng cao chất lượng khám chữa bệnh tuyến xã.\n"
+            "Đối với lĩnh vực kinh tế, cần cải thiện môi trường đầu tư.")
+    doc = parse(text)
+    health = statement_on(doc, "cần nâng cao chất lượng khám chữa bệnh tuyến xã")
+    attribute_units(doc, [health])
+    assert health.unit is not None and "Quảng Trị" in health.unit.name
+    national = parse("Đối với lĩnh vực kinh tế, cần cải thiện môi trường đầu tư.")
+    st = statement_on(national, "cần cải thiện môi trường đầu tư")
+    attribute_units(national, [st])
+    assert st.unit is None   # a sector with no ministry of its own
