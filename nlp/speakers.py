@@ -224,7 +224,8 @@ def people_of(doc: Doc) -> list[Person]:
         before = [r for r in roles if r.end_char <= p.start_char and p.start_char - r.start_char <= 90
                   and re.fullmatch(rf"[\w\s,&.\-–]*?(?:,\s*)?(?:{words('honorific')})?\s*",
                                    text[r.end_char:p.start_char] or " ", re.IGNORECASE)
-                  and "\n" not in text[r.start_char:p.start_char]]
+                  and "\n" not in text[r.start_char:p.start_char]
+                  and not re.search(r"(?<!TP)(?<!TX)[.!?]\s", text[r.end_char:p.start_char])]   # not across a sentence
         after = [r for r in roles if 0 <= r.start_char - p.end_char <= 4
                  and re.fullmatch(r"\s*[,–\-(]?\s*", text[p.end_char:r.start_char])]
         if before:
@@ -511,6 +512,11 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
                 and not any(r.end_char <= p.start_char < persons[0].start_char for p in _persons(doc))]
         after = [r for r in roles if r.start_char >= persons[0].end_char]
         roles = near[-1:] or after[:1]
+    asker_first = bool(roles) and not persons and len(roles) > 1 and role_stance(roles[0].text) == "asking" \
+        and role_stance(roles[-1].text) != "asking" \
+        and re.fullmatch(r"\s*,\s*", text[roles[-2].end_char:roles[-1].start_char]) is not None
+    if asker_first:
+        roles = roles[-1:]   # "Trả lời ĐB, Phó Thủ tướng cho biết": the asker is named first, the one nearest the verb speaks
     if roles:
         r = roles[0]
         limit = persons[0].start_char if persons and persons[0].start_char > r.start_char else b
@@ -527,7 +533,7 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
         if person is not None:
             return person.name, role or person.role, person.unit
         return short.group("name"), role or (short.group("title") if short.group("title")[0].isupper() else None), None
-    if group_mention(label, 0, len(label)):
+    if group_mention(label, 0, len(label)) and not asker_first:
         return None, label.strip(), None
     if role:
         person = _resolve_role(role, people, a)
@@ -583,10 +589,31 @@ def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Tur
         from nlp.stance import predict
         for t, stance in zip(turns, predict(turns, doc)):
             t.stance = stance
+        _keep_sides(turns, text)
     for t in turns:
         t.unit = t.unit_ref.name if t.unit_ref is not None and t.stance != "asking" else None
     _pair(turns)
     return turns
+
+
+def _keep_sides(turns: list[Turn], text: str) -> None:
+    """A person keeps their side through a report: a delegate introduced as such ("đại biểu A
+    (Ninh Bình)") still asks when the text later writes only "ông A nói", and an official
+    introduced by an answering title still answers. Only a side the person's introductions show
+    one-sidedly is carried; directives and chairs (no stance) are left alone."""
+    sides: dict[str, set[str]] = {}
+    for t in turns:
+        if t.name and t.name != t.role:
+            if _answer_opening().match(text[t.start:t.label_end]):
+                by_label = "answering"   # "Trả lời đại biểu A, Bộ trưởng B cho biết": the label names the asker too
+            else:
+                by_label = role_stance(" ".join(x for x in (text[t.label_start:t.label_end], t.role or "") if x))
+            if by_label in ("asking", "answering"):
+                sides.setdefault(t.name, set()).add(by_label)
+    for t in turns:
+        side = sides.get(t.name or "")
+        if side and len(side) == 1 and t.stance in ("asking", "answering"):
+            t.stance = next(iter(side))
 
 
 def _resolve_delegate(turn: Turn, turns: list[Turn]) -> None:
@@ -604,8 +631,8 @@ def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -
     label = text[intro.start:max(intro.end, intro.label_end)]
     stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
     body = _body_of(doc, intro.start, max(intro.end, intro.label_end), role) or known_body  # gloss: ", Giám đốc Công an tỉnh"
-    if role_stance(label) == "asking":
-        body = None   # a delegate's unit is their constituency
+    if role_stance(label) == "asking" and role_stance(role or "") != "answering":
+        body = None   # a delegate's unit is their constituency ("Trả lời ĐB, Bộ trưởng ..." keeps the minister's)
     turn = Turn(min(intro.quote_start, s0), s1, name, role, None, stance,
                 label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body, verb=intro.verb)
     asked = re.match(rf"^[^,]{{0,20}}?(?:{words('answer')})\s(?:(?:{words('answer_object')})\s)?(?:(?:{words('of')})\s)?"

@@ -176,3 +176,35 @@ def test_a_prime_ministers_directions_concern_the_government_unless_the_text_is_
     doc._.statements = [order]
     attribute(doc, find_turns(doc))
     assert order.unit is not None and order.unit.name == "tỉnh Hà Giang"
+
+
+def test_a_delegate_keeps_asking_when_later_quoted_only_by_surname(parse):
+    text = ("Phát biểu thảo luận, đại biểu Đặng Văn Khôi (Ninh Bình) cho rằng việc cấp phép khai thác cát còn buông lỏng.\n"
+            "“Nhiều địa phương chưa kiểm tra thực tế”, ông Khôi nói.\n"
+            "Theo ông Khôi, chính quyền cơ sở còn né tránh trách nhiệm.")
+    turns = find_turns(parse(text))
+    for phrase in ("việc cấp phép khai thác", "Nhiều địa phương chưa", "chính quyền cơ sở"):
+        t = turn_at(turns, text, phrase)
+        assert t.name == "Đặng Văn Khôi" and t.stance == "asking"
+
+
+def test_answering_a_delegate_named_first_the_official_nearest_the_verb_speaks(parse):
+    text = ("Phó Thủ tướng Lê Minh Khoa trả lời chất vấn chiều nay.\n"
+            "Đại biểu Lê Thu Hà chất vấn, thủ tục đầu tư còn rườm rà.\n"
+            "Trả lời ĐB, Phó Thủ tướng cho biết, việc phân cấp đầu tư còn chậm.")
+    doc = parse(text)
+    said = statement_on(doc, "việc phân cấp đầu tư còn chậm")
+    doc._.statements = [said]
+    turns = find_turns(doc)
+    attribute(doc, turns)
+    answer = turn_at(turns, text, "việc phân cấp")
+    assert (answer.name, answer.role, answer.stance) == ("Lê Minh Khoa", "Phó Thủ tướng", "answering")
+    assert said.unit is not None and said.unit.name == "Chính phủ"
+    delegate = turn_at(turns, text, "thủ tục đầu tư")
+    assert delegate.name == "Lê Thu Hà" and not (delegate.role or "").startswith("Phó Thủ tướng")  # no title across a sentence
+
+
+def test_the_chair_of_the_assembly_abbreviated_has_no_stance(parse):
+    text = "Kết luận phiên chất vấn, Chủ tịch QH Ngô Thị Lan đề nghị các bộ khắc phục những tồn tại."
+    turns = find_turns(parse(text))
+    assert turn_at(turns, text, "khắc phục").stance is None
