@@ -572,6 +572,9 @@ def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Tur
                 turn = _make_turn(doc, people, intro, s0, s1)
                 if turn is not None and intro.anaphor:
                     _resolve_delegate(turn, turns)
+            if turn is not None and current is not None and _reports_own_body(current, turn):
+                current.end = s1   # "Chính phủ đã giao …", "Thủ tướng yêu cầu …" in a Deputy PM's answer
+                continue
         if turn is not None:
             if current is not None and current.end > turn.start:
                 current.end = turn.start
@@ -594,6 +597,17 @@ def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Tur
         t.unit = t.unit_ref.name if t.unit_ref is not None and t.stance != "asking" else None
     _pair(turns)
     return turns
+
+
+def _reports_own_body(current: Turn, turn: Turn) -> bool:
+    """An official who speaks for a body reports what that body or its head did ("Chính phủ đã giao
+    …", "Thủ tướng yêu cầu …" in a Deputy Prime Minister's answer): a bare title or the body
+    itself, with no person named, does not take the floor from the named official."""
+    if not current.name or current.name == current.role or current.unit_ref is None or current.stance == "asking":
+        return False
+    if turn.unit_ref is None or (turn.name and turn.name != turn.role) or turn.stance == "asking":
+        return False
+    return fold(turn.unit_ref.name) == fold(current.unit_ref.name)
 
 
 def _keep_sides(turns: list[Turn], text: str) -> None:

@@ -208,3 +208,26 @@ def test_the_chair_of_the_assembly_abbreviated_has_no_stance(parse):
     text = "Kết luận phiên chất vấn, Chủ tịch QH Ngô Thị Lan đề nghị các bộ khắc phục những tồn tại."
     turns = find_turns(parse(text))
     assert turn_at(turns, text, "khắc phục").stance is None
+
+
+def test_an_official_reporting_what_his_body_or_its_head_did_keeps_the_floor(parse):
+    text = ("Trả lời chất vấn, Phó Thủ tướng Lê Minh Khoa cho biết, việc bổ nhiệm sai quy định gây bức xúc.\n"
+            "Chính phủ đã giao các bộ kiểm tra công tác cán bộ. "
+            "Thủ tướng yêu cầu thu hồi các quyết định bổ nhiệm trái luật.")
+    turns = find_turns(parse(text))
+    for phrase in ("Chính phủ đã giao", "thu hồi các quyết định"):
+        t = turn_at(turns, text, phrase)
+        assert t.name == "Lê Minh Khoa" and t.stance == "answering"
+    alone = "Thủ tướng yêu cầu thu hồi các quyết định bổ nhiệm trái luật."
+    t = turn_at(find_turns(parse(alone)), alone, "thu hồi")
+    assert t.role == "Thủ tướng"   # with no official speaking, the head of government speaks himself
+
+
+def test_debate_and_interruption_introduce_the_speaker(parse):
+    text = ("Bộ trưởng Bộ Công Thương Phan Quốc Dũng cho biết, bộ đã cắt giảm nhiều điều kiện kinh doanh.\n"
+            "Ngay sau đó, đại biểu Hồ Thị Yến có ý kiến tranh luận và cho rằng nhiều điều kiện mới chỉ đổi tên.\n"
+            "Ông Dũng ngắt lời và nói rằng bộ sẽ rà soát lại toàn bộ danh mục.")
+    turns = find_turns(parse(text))
+    debate = turn_at(turns, text, "nhiều điều kiện mới")
+    assert debate.name == "Hồ Thị Yến" and debate.stance == "asking"
+    assert turn_at(turns, text, "rà soát lại toàn bộ").name == "Phan Quốc Dũng"
