@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 _REQUEST = re.compile(r"\b(?:đề nghị|yêu cầu|giao|giao cho|chỉ đạo|kiến nghị|đề xuất với)\b", re.IGNORECASE)
 _SUPERVISOR = re.compile(r"^(?:HĐND|Hội đồng nhân dân|Đoàn giám sát|Thường trực HĐND)", re.IGNORECASE)
-# A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ"), not a subject.
-_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như|tinh thần)\s*$",
+# A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ", "trước Quốc hội"), not a
+# subject; "năm trước quận …" (last year the district …) is time, not a preposition.
+_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như|tinh thần"
+                         r"|(?<!năm )(?<!tháng )(?<!tuần )(?<!ngày )(?<!hôm )(?<!lần )(?<!kỳ )trước)\s*$",
                          re.IGNORECASE)
 
 
@@ -158,14 +160,18 @@ def _addressed_title(doc: Doc, at: int):
     return None
 
 
-def _complements(text: str, units: list[Span]) -> set[int]:
-    """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện")."""
+def _complements(text: str, units: list[Span], sent_start: int = -1) -> set[int]:
+    """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện").
+    A fronted phrase ("Trước Đồng Nai, Bộ Y tế …", "Theo Sở Nội vụ, UBND huyện …") ends at its comma:
+    the unit after that comma is the subject, not a list mate."""
     out: set[int] = set()
     prev = None
     for u in units:
         lead = text[max(0, u.start_char - 12):u.start_char]
-        joined = prev is not None and prev.start_char in out and re.fullmatch(r"\s*(?:,|và)\s*",
-                                                                             text[prev.end_char:u.start_char])
+        gap = text[prev.end_char:u.start_char] if prev is not None else ""
+        fronted = (prev is not None and "," in gap and 0 <= sent_start <= prev.start_char
+                   and _COMPLEMENT.fullmatch(text[sent_start:prev.start_char].strip()) is not None)
+        joined = prev is not None and prev.start_char in out and not fronted and re.fullmatch(r"\s*(?:,|và)\s*", gap)
         if _COMPLEMENT.search(lead) or joined:
             out.add(u.start_char)
         prev = u
@@ -186,7 +192,7 @@ def _unit_for(doc: Doc, st: "Statement", s_units: list[Span], leader, topic):
             body = _addressed_title(doc, request.end())
             if body is not None:   # "giao Bộ trưởng GTVT chủ trì …": the minister's ministry
                 return body, "addressee"
-    comp = _complements(text, s_units)
+    comp = _complements(text, s_units, c.sent_start)
     own = [u for u in s_units if c.start <= u.start_char < c.end]
     subjects = [u for u in own if u.start_char not in comp]
     if subjects:

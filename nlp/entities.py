@@ -244,6 +244,14 @@ class EntityRecognizer:
             name = m.group("name")
             cands = gazetteer().candidates(name, level) if name else []
             end = m.end() if cands else m.end("party")
+            territory = None if cands else next((t for t in territories if t.start_char == end + 1
+                                                 and text[end:t.start_char] == " "), None)
+            if territory is not None:   # "Thành ủy TP HCM", "Quận ủy quận 2": the committee of that territory
+                span = doc.char_span(m.start(), territory.end_char, label="UNIT", alignment_mode="expand")
+                if span is not None:
+                    span._.unit = territory._.unit
+                    out.append(span)
+                continue
             span = doc.char_span(m.start(), end, label="UNIT", alignment_mode="expand")
             if span is None:
                 continue
@@ -411,10 +419,15 @@ class EntityRecognizer:
             ref: UnitRef | None = span._.unit
             if ref is not None:
                 level = ref.admin.level if ref.admin else ref.kind
+                if ref.admin is None and ref.kind == "territory":
+                    # a territory the gazetteer does not know ("quận 2" since merged): its type word says its level
+                    level = _unit_types().get(ref.name.split()[0].lower() if ref.name else "", (level, ""))[0]
+                    if level not in ("province", "district", "ward"):
+                        level = ref.kind
                 last[level] = ref
-                if ref.admin:
+                if ref.admin or level != ref.kind:
                     last["territory"] = ref
-                    if ref.admin.type == "Thành phố":
+                    if ref.admin is not None and ref.admin.type == "Thành phố":
                         last["city"] = ref
                 continue
             level = self._reference_level(span, refs)

@@ -55,3 +55,16 @@ def test_a_sector_frame_in_a_provinces_report_keeps_the_province(parse):
     st = statement_on(national, "cần cải thiện môi trường đầu tư")
     attribute_units(national, [st])
     assert st.unit is None   # a sector with no ministry of its own
+
+
+def test_a_fronted_phrase_ends_at_its_comma_and_the_body_after_it_is_the_subject(parse):
+    text = "Trước Bình Phước, Bộ Tư pháp cũng đã số hóa toàn bộ sổ hộ tịch."
+    doc = parse(text)
+    st = statement_on(doc, text[:-1])
+    attribute_units(doc, [st])
+    assert st.unit is not None and st.unit.name == "Bộ Tư pháp"
+    last_year = "Năm trước huyện đã số hóa toàn bộ sổ hộ tịch."
+    doc = parse("UBND huyện Đông Hải họp tổng kết.\n" + last_year)
+    st = statement_on(doc, last_year[:-1])
+    attribute_units(doc, [st])
+    assert st.unit is not None and "Đông Hải" in st.unit.name   # "năm trước": last year, no preposition

@@ -723,3 +723,16 @@ def test_agency_names_keep_their_whole_words():
     assert "Cục Thú y" in units
     hang_hai = next(u for t, u in units.items() if t.startswith("Cục Hàng hải"))
     assert hang_hai.name == "Cục Hàng hải Việt Nam"   # the parent in brackets is not part of the name
+
+
+def test_a_party_committee_followed_by_its_territory_is_one_unit_of_that_territory():
+    doc = _nlp()("Tiêu đề\nBí thư Thành ủy TP HCM làm việc với Quận ủy quận 7 về cải cách hành chính.")
+    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert units["Thành ủy TP HCM"].code == "79"
+    assert units["Quận ủy quận 7"].name == "quận 7"
+
+
+def test_a_bare_district_refers_to_the_last_district_named_even_when_the_gazetteer_does_not_know_it():
+    doc = _nlp()("Tiêu đề\nHuyện Bình Chánh có nhiều dự án. Lãnh đạo quận 2 cho biết, năm qua quận đã giảm thủ tục.")
+    bare = next(s for s in doc.spans["entities"] if s.label_ == "UNIT" and s.text == "quận")
+    assert bare._.unit.name == "quận 2"   # not huyện Bình Chánh, the last district the gazetteer knows
