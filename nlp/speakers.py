@@ -340,6 +340,8 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
     bodies = {(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"}
     sent = text[s0:s1]
     theo = _theo().match(sent)
+    if theo and _narrator_re().match(sent.strip()):
+        theo = None   # "Theo quy định của Chính phủ, …" cites a document
     if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
         return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0, label_end=s0 + theo.end("who"))
     group = _group_intro(text, s0, s1)

@@ -231,3 +231,14 @@ def test_debate_and_interruption_introduce_the_speaker(parse):
     debate = turn_at(turns, text, "nhiều điều kiện mới")
     assert debate.name == "Hồ Thị Yến" and debate.stance == "asking"
     assert turn_at(turns, text, "rà soát lại toàn bộ").name == "Phan Quốc Dũng"
+
+
+def test_citing_a_rule_of_a_body_gives_the_floor_to_nobody(parse):
+    text = ("Kết luận thanh tra nêu nhiều sai phạm của tỉnh.\n"
+            "Theo quy định của Chính phủ về thu tiền thuê đất, đơn giá thuê được giữ ổn định 5 năm. "
+            "Tuy nhiên, tỉnh chậm điều chỉnh đơn giá thuê đất.")
+    turns = find_turns(parse(text))
+    assert turn_at(turns, text, "đơn giá thuê được giữ") is None
+    assert turn_at(turns, text, "tỉnh chậm điều chỉnh") is None
+    quoted = "Theo Bộ Tài chính, nhiều địa phương chậm điều chỉnh đơn giá thuê đất."
+    assert turn_at(find_turns(parse(quoted)), quoted, "nhiều địa phương").name == "Bộ Tài chính"
