@@ -172,6 +172,9 @@ class EntityRecognizer:
                 continue
             if g.is_province(tok.text):
                 found.append((doc[tok.i:tok.i + 1], g.candidates(tok.text, "province"), "Tỉnh"))
+            elif re.fullmatch(r"TP[A-ZĐ]{2,4}", tok.text) and g.is_province(tok.text[2:]):
+                # "TPHCM": the city's type word run into its abbreviated name
+                found.append((doc[tok.i:tok.i + 1], g.candidates(tok.text[2:], "province"), "Thành phố"))
         # Unambiguous ones first build the context the ambiguous ones need.
         for span, cands, _ in found:
             if len(cands) == 1:

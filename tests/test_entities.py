@@ -736,3 +736,9 @@ def test_a_bare_district_refers_to_the_last_district_named_even_when_the_gazette
     doc = _nlp()("Tiêu đề\nHuyện Bình Chánh có nhiều dự án. Lãnh đạo quận 2 cho biết, năm qua quận đã giảm thủ tục.")
     bare = next(s for s in doc.spans["entities"] if s.label_ == "UNIT" and s.text == "quận")
     assert bare._.unit.name == "quận 2"   # not huyện Bình Chánh, the last district the gazetteer knows
+
+
+def test_a_city_written_with_its_type_word_run_in_is_that_city():
+    doc = _nlp()("Tiêu đề\nPhó Chủ tịch UBND TPHCM cho biết, UBND TPHCM sẽ rà soát thủ tục.")
+    units = [s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT" and s.text == "UBND TPHCM"]
+    assert units and all(u.code == "79" and u.written == "TPHCM" for u in units)
