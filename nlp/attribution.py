@@ -160,6 +160,19 @@ def _addressed_title(doc: Doc, at: int):
     return None
 
 
+def _subject_request(text: str, units: list[Span], start: int, end: int):
+    """A request a unit makes inside the clause ("…, huyện đề nghị UBND thành phố bảo đảm kinh phí"):
+    the unit right before the request verb (only adverbs between) asks, so the measure is the
+    addressee's. A request after some other verb ("Sở tăng cường kiểm tra, đồng thời kiến nghị …")
+    leaves the clause to its subject."""
+    for m in _REQUEST.finditer(text, start, end):
+        asker = [u for u in units if u.end_char <= m.start() and m.start() - u.end_char <= 12]
+        if asker and re.fullmatch(r"[\s\w]*", text[asker[-1].end_char:m.start()]) \
+                and len(text[asker[-1].end_char:m.start()].split()) <= 2:
+            return m
+    return None
+
+
 def _complements(text: str, units: list[Span], sent_start: int = -1) -> set[int]:
     """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện").
     A fronted phrase ("Trước Đồng Nai, Bộ Y tế …", "Theo Sở Nội vụ, UBND huyện …") ends at its comma:
@@ -185,6 +198,8 @@ def _unit_for(doc: Doc, st: "Statement", s_units: list[Span], leader, topic):
         request = None
         for m in _REQUEST.finditer(text, c.sent_start, min(c.end, c.start + 15)):
             request = m
+        if request is None:
+            request = _subject_request(text, s_units, c.start, c.end)
         if request is not None:
             addressees = [u for u in s_units if request.end() <= u.start_char < request.end() + 40]
             if addressees:

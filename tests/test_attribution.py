@@ -68,3 +68,17 @@ def test_a_fronted_phrase_ends_at_its_comma_and_the_body_after_it_is_the_subject
     st = statement_on(doc, last_year[:-1])
     attribute_units(doc, [st])
     assert st.unit is not None and "Đông Hải" in st.unit.name   # "năm trước": last year, no preposition
+
+
+def test_a_remedy_a_unit_requests_of_another_belongs_to_the_body_asked(parse):
+    text = ("Để công tác một cửa chuyển biến, bên cạnh nỗ lực của địa phương, huyện Phú Tân đề nghị "
+            "UBND tỉnh An Giang bổ sung biên chế cho bộ phận một cửa.")
+    doc = parse(text)
+    st = statement_on(doc, text[:-1])
+    attribute_units(doc, [st])
+    assert st.unit is not None and "An Giang" in st.unit.name and st.unit_source == "addressee"
+    own = "Sở Nội vụ tăng cường kiểm tra công vụ, đồng thời kiến nghị Bộ Nội vụ sửa quy định tuyển dụng."
+    doc = parse(own)
+    st = statement_on(doc, own[:-1])
+    attribute_units(doc, [st])
+    assert st.unit is not None and st.unit.name == "Sở Nội vụ"   # a request after another measure
