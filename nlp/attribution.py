@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 
 from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc, Span
 
-from nlp.entities import _COUNCIL_PREFIX
+from nlp.entities import _COUNCIL_PREFIX, UnitRef, expand_abbreviations
+from corpus.lexicons import lines
 from nlp.segment import text_of
 
 if TYPE_CHECKING:
@@ -22,8 +24,11 @@ if TYPE_CHECKING:
 
 _REQUEST = re.compile(r"\b(?:đề nghị|yêu cầu|giao|giao cho|chỉ đạo|kiến nghị|đề xuất với)\b", re.IGNORECASE)
 _SUPERVISOR = re.compile(r"^(?:HĐND|Hội đồng nhân dân|Đoàn giám sát|Thường trực HĐND)", re.IGNORECASE)
-# A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ"), not a subject.
-_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như)\s*$", re.IGNORECASE)
+# A unit right after one of these is a complement ("Nghị quyết 63 của Chính phủ", "trước Quốc hội"), not a
+# subject; "năm trước quận …" (last year the district …) is time, not a preposition.
+_COMPLEMENT = re.compile(r"(?:của|với|so với|tại|theo|cho|đối với|từ|về|trong|thuộc|giữa|như|tinh thần"
+                         r"|(?<!năm )(?<!tháng )(?<!tuần )(?<!ngày )(?<!hôm )(?<!lần )(?<!kỳ )trước)\s*$",
+                         re.IGNORECASE)
 
 
 def as_written(span: Span):
@@ -82,6 +87,7 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
     units = [s for s in doc.spans[GROUP] if s.label_ == "UNIT" and s._.unit is not None and _can_be_subject(s)
              and s.start_char not in in_role and not any(a <= s.start_char < b for a, b in blocked)]
     pending = sorted(statements, key=lambda st: st.clause.start)
+    frames = sector_frames(doc)
     topic = None
     i = 0
     for sent in doc.sents:
@@ -96,8 +102,16 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
                 break
         while i < len(pending) and pending[i].clause.start < sent.end_char:
             st = pending[i]
+            while frames and frames[0][0] <= st.clause.start:
+                _, framed = frames.pop(0)
+                if topic is None or topic.admin is None:   # a territory's report keeps its territory
+                    topic = framed
             st.unit, st.unit_source = _unit_for(doc, st, s_units, leader, topic)
             i += 1
+        while frames and frames[0][0] < sent.end_char:
+            _, framed = frames.pop(0)
+            if topic is None or topic.admin is None:
+                topic = framed
         # only a territory or a department can be what a stretch of text is about;
         # national bodies ("Chính phủ", "Quốc hội") appear as issuers and addressees
         head = [u for u in s_units if u.start_char - sent.start_char < 80
@@ -106,6 +120,30 @@ def attribute_units(doc: Doc, statements: list["Statement"], blocked: list[tuple
             topic = leader
         elif head:
             topic = as_written(head[0])
+
+
+@lru_cache(maxsize=1)
+def _sector_frame_re() -> re.Pattern:
+    openers = "|".join(f"(?:{p})" for p in lines("nlp", "sector_frames.tsv"))
+    sectors = "|".join(re.escape(x) for x in sorted(lines("nlp", "sectors.txt"), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{openers})\s+(?:lĩnh vực|ngành)\s+(?P<sector>(?i:{sectors}))\s*[,:]")
+
+
+def sector_frames(doc: Doc) -> list[tuple[int, UnitRef]]:
+    """ "Đối với lĩnh vực y tế, ...": where the text turns to a sector, and that sector's ministry."""
+    from corpus.normalize import fold
+
+    out = []
+    for m in _sector_frame_re().finditer(text_of(doc)):
+        sector = m.group("sector")
+        key = fold(expand_abbreviations(sector))
+        ministry = next((x for x in lines("nlp", "ministries.txt") if fold(x).startswith(key) or key.startswith(fold(x))),
+                        None)
+        if ministry is None:
+            continue   # "lĩnh vực kinh tế" has no ministry of its own
+        written = f"Bộ {sector[0].upper()}{sector[1:]}"
+        out.append((m.start(), UnitRef(name=f"Bộ {ministry}", kind="ministry", written=written)))
+    return out
 
 
 def _addressed_title(doc: Doc, at: int):
@@ -122,14 +160,31 @@ def _addressed_title(doc: Doc, at: int):
     return None
 
 
-def _complements(text: str, units: list[Span]) -> set[int]:
-    """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện")."""
+def _subject_request(text: str, units: list[Span], start: int, end: int):
+    """A request a unit makes inside the clause ("…, huyện đề nghị UBND thành phố bảo đảm kinh phí"):
+    the unit right before the request verb (only adverbs between) asks, so the measure is the
+    addressee's. A request after some other verb ("Sở tăng cường kiểm tra, đồng thời kiến nghị …")
+    leaves the clause to its subject."""
+    for m in _REQUEST.finditer(text, start, end):
+        asker = [u for u in units if u.end_char <= m.start() and m.start() - u.end_char <= 12]
+        if asker and re.fullmatch(r"[\s\w]*", text[asker[-1].end_char:m.start()]) \
+                and len(text[asker[-1].end_char:m.start()].split()) <= 2:
+            return m
+    return None
+
+
+def _complements(text: str, units: list[Span], sent_start: int = -1) -> set[int]:
+    """Units after "của", "với", "tại" ... and the list mates that follow them ("của Huyện ủy, UBND huyện").
+    A fronted phrase ("Trước Đồng Nai, Bộ Y tế …", "Theo Sở Nội vụ, UBND huyện …") ends at its comma:
+    the unit after that comma is the subject, not a list mate."""
     out: set[int] = set()
     prev = None
     for u in units:
         lead = text[max(0, u.start_char - 12):u.start_char]
-        joined = prev is not None and prev.start_char in out and re.fullmatch(r"\s*(?:,|và)\s*",
-                                                                             text[prev.end_char:u.start_char])
+        gap = text[prev.end_char:u.start_char] if prev is not None else ""
+        fronted = (prev is not None and "," in gap and 0 <= sent_start <= prev.start_char
+                   and _COMPLEMENT.fullmatch(text[sent_start:prev.start_char].strip()) is not None)
+        joined = prev is not None and prev.start_char in out and not fronted and re.fullmatch(r"\s*(?:,|và)\s*", gap)
         if _COMPLEMENT.search(lead) or joined:
             out.add(u.start_char)
         prev = u
@@ -143,6 +198,8 @@ def _unit_for(doc: Doc, st: "Statement", s_units: list[Span], leader, topic):
         request = None
         for m in _REQUEST.finditer(text, c.sent_start, min(c.end, c.start + 15)):
             request = m
+        if request is None:
+            request = _subject_request(text, s_units, c.start, c.end)
         if request is not None:
             addressees = [u for u in s_units if request.end() <= u.start_char < request.end() + 40]
             if addressees:
@@ -150,7 +207,7 @@ def _unit_for(doc: Doc, st: "Statement", s_units: list[Span], leader, topic):
             body = _addressed_title(doc, request.end())
             if body is not None:   # "giao Bộ trưởng GTVT chủ trì …": the minister's ministry
                 return body, "addressee"
-    comp = _complements(text, s_units)
+    comp = _complements(text, s_units, c.sent_start)
     own = [u for u in s_units if c.start <= u.start_char < c.end]
     subjects = [u for u in own if u.start_char not in comp]
     if subjects:

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from corpus.lexicons import lines, table
-from corpus.normalize import UPPER
+from corpus.normalize import UPPER, fold
 from nlp.segment import text_of
 from nlp.units import AdminUnit, Context, choose, gazetteer
 
@@ -108,6 +108,8 @@ class EntityRecognizer:
         # segment a phrase differently inside a sentence than on its own.
         self.index_re = _phrase_regex([p for _, p in table("nlp", "indices.tsv")], re.IGNORECASE)
         self.body_re = _phrase_regex(lines("nlp", "bodies.txt"))
+        self.not_body_re = re.compile(r"\s(?:" + "|".join(f"(?:{p})" for p in lines("nlp", "not_bodies.tsv")) + ")",
+                                      re.IGNORECASE)
         self.role_re = _phrase_regex(lines("nlp", "roles.txt"))
         sectors = sorted(lines("nlp", "sectors.txt"), key=len, reverse=True)
         self.sector_only_re = re.compile("|".join(_loose(x) for x in sectors))
@@ -170,6 +172,9 @@ class EntityRecognizer:
                 continue
             if g.is_province(tok.text):
                 found.append((doc[tok.i:tok.i + 1], g.candidates(tok.text, "province"), "Tỉnh"))
+            elif re.fullmatch(r"TP[A-ZĐ]{2,4}", tok.text) and g.is_province(tok.text[2:]):
+                # "TPHCM": the city's type word run into its abbreviated name
+                found.append((doc[tok.i:tok.i + 1], g.candidates(tok.text[2:], "province"), "Thành phố"))
         # Unambiguous ones first build the context the ambiguous ones need.
         for span, cands, _ in found:
             if len(cands) == 1:
@@ -242,6 +247,14 @@ class EntityRecognizer:
             name = m.group("name")
             cands = gazetteer().candidates(name, level) if name else []
             end = m.end() if cands else m.end("party")
+            territory = None if cands else next((t for t in territories if t.start_char == end + 1
+                                                 and text[end:t.start_char] == " "), None)
+            if territory is not None:   # "Thành ủy TP HCM", "Quận ủy quận 2": the committee of that territory
+                span = doc.char_span(m.start(), territory.end_char, label="UNIT", alignment_mode="expand")
+                if span is not None:
+                    span._.unit = territory._.unit
+                    out.append(span)
+                continue
             span = doc.char_span(m.start(), end, label="UNIT", alignment_mode="expand")
             if span is None:
                 continue
@@ -250,6 +263,8 @@ class EntityRecognizer:
                 span._.unit = UnitRef(name=admin.display if admin else name, kind="territory", admin=admin)
             out.append(span)  # a bare one is resolved by reference
         for m in self.body_re.finditer(text):
+            if self.not_body_re.match(text, m.end()):
+                continue   # "Chính phủ điện tử" is a programme, not the Government
             span = doc.char_span(m.start(), m.end(), label="UNIT", alignment_mode="expand")
             if span is not None:
                 span._.unit = UnitRef(name=expand_abbreviations(m.group(0)), kind="body")
@@ -312,8 +327,10 @@ class EntityRecognizer:
                 if prov and gazetteer().is_province(prov.group(1)):
                     province = gazetteer().candidates(prov.group(1), "province")[0].name
             # the "(LĐTB&XH)" gloss is not part of the name, and "Sở TT&TT" is "Sở Thông tin và Truyền thông"
-            name = expand_abbreviations(re.sub(r"\s*\([^()]*\)", "", span.text))
-            span._.unit = UnitRef(name=name, kind=kind, province=province)
+            surface = re.sub(r"\s*\([^()]*\)", "", span.text)
+            name = expand_abbreviations(surface)
+            span._.unit = UnitRef(name=name, kind=kind, province=province,
+                                  written=_abbreviated_only(doc, surface, name, head))
             out.append(span)
         return out
 
@@ -328,11 +345,26 @@ class EntityRecognizer:
                 return m.start() + words[i].start() - 1
         return m.end()
 
+    def _whole_words(self, doc: Doc, start: int, end: int) -> Span | None:
+        """An agency's name over whole words: a name word the segmenter keeps together stays whole
+        ("Cục Chăn nuôi", "Cục Hàng hải" + "Việt Nam"), and the capitalised words after it belong to
+        the name, up to a person's name."""
+        span = doc.char_span(start, end, label="UNIT", alignment_mode="contract")
+        if span is None or len(span) < 1:
+            return span
+        last = span.end
+        if last < len(doc) and doc[last].idx < end and doc[last].text[:1].isupper():
+            last += 1   # the regex stopped inside a word: "Chăn nuôi" is one word
+            while last < len(doc) and doc[last].text[:1].isupper() and doc[last].text.replace(" ", "").isalpha() \
+                    and doc[last].text.split()[0] not in self.surnames:
+                last += 1
+        return Span(doc, span.start, last, label="UNIT")
+
     def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
         out = []
         for m in self.agency_re.finditer(text_of(doc)):
-            span = doc.char_span(m.start(), self._before_person(m), label="UNIT", alignment_mode="contract")
+            span = self._whole_words(doc, m.start(), self._before_person(m))
             if span is None or len(span) < 2:
                 continue
             span, territory = self._extend(doc, span, territories)
@@ -340,7 +372,7 @@ class EntityRecognizer:
             if territory is None and end < len(doc) and doc[end].lower_ in _unit_types() \
                     and not self._names_place(doc, end + 1):
                 span = Span(doc, span.start, end + 1, label="UNIT")  # "... UBND quận": the one in context
-            span._.unit = UnitRef(name=span.text, kind="body",
+            span._.unit = UnitRef(name=re.sub(r"\s*\([^()]*\)", "", span.text), kind="body",
                                   admin=territory.admin if territory is not None else None)
             out.append(span)
         taken = {i for s in out for i in range(s.start, s.end)}
@@ -390,10 +422,15 @@ class EntityRecognizer:
             ref: UnitRef | None = span._.unit
             if ref is not None:
                 level = ref.admin.level if ref.admin else ref.kind
+                if ref.admin is None and ref.kind == "territory":
+                    # a territory the gazetteer does not know ("quận 2" since merged): its type word says its level
+                    level = _unit_types().get(ref.name.split()[0].lower() if ref.name else "", (level, ""))[0]
+                    if level not in ("province", "district", "ward"):
+                        level = ref.kind
                 last[level] = ref
-                if ref.admin:
+                if ref.admin or level != ref.kind:
                     last["territory"] = ref
-                    if ref.admin.type == "Thành phố":
+                    if ref.admin is not None and ref.admin.type == "Thành phố":
                         last["city"] = ref
                 continue
             level = self._reference_level(span, refs)
@@ -580,6 +617,18 @@ def _loose(phrase: str) -> str:
 @Language.factory("parlens_entities")
 def create_entity_recognizer(nlp: Language, name: str) -> EntityRecognizer:
     return EntityRecognizer(nlp)
+
+
+def _abbreviated_only(doc: Doc, surface: str, name: str, head: str) -> str | None:
+    """A body the text writes only abbreviated ("Bộ KH-ĐT", never "Kế hoạch và Đầu tư") is
+    reported as written; one the text also spells out keeps its full name."""
+    if name == surface:
+        return None
+    folded = doc.user_data.get("parlens_folded_text")
+    if folded is None:
+        folded = doc.user_data["parlens_folded_text"] = f" {fold(text_of(doc))} "
+    spelled = fold(name[len(head):] if name.startswith(head) else name)
+    return None if spelled and f" {spelled} " in folded else surface
 
 
 def _keep_written(span: Span) -> None:

@@ -224,7 +224,8 @@ def people_of(doc: Doc) -> list[Person]:
         before = [r for r in roles if r.end_char <= p.start_char and p.start_char - r.start_char <= 90
                   and re.fullmatch(rf"[\w\s,&.\-–]*?(?:,\s*)?(?:{words('honorific')})?\s*",
                                    text[r.end_char:p.start_char] or " ", re.IGNORECASE)
-                  and "\n" not in text[r.start_char:p.start_char]]
+                  and "\n" not in text[r.start_char:p.start_char]
+                  and not re.search(r"(?<!TP)(?<!TX)[.!?]\s", text[r.end_char:p.start_char])]   # not across a sentence
         after = [r for r in roles if 0 <= r.start_char - p.end_char <= 4
                  and re.fullmatch(r"\s*[,–\-(]?\s*", text[p.end_char:r.start_char])]
         if before:
@@ -339,6 +340,8 @@ def _intros(doc: Doc, mentions: list[tuple[int, int]], s0: int, s1: int) -> Intr
     bodies = {(s.start_char, s.end_char) for s in doc.spans[GROUP] if s.label_ == "UNIT"}
     sent = text[s0:s1]
     theo = _theo().match(sent)
+    if theo and _narrator_re().match(sent.strip()):
+        theo = None   # "Theo quy định của Chính phủ, …" cites a document
     if theo and any(s0 + theo.start("who") <= a and b <= s0 + theo.end("who") for a, b in mentions):
         return Intro(s0 + theo.start("who"), s0 + theo.end("who"), None, s0, label_end=s0 + theo.end("who"))
     group = _group_intro(text, s0, s1)
@@ -433,6 +436,9 @@ def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
     for s in doc.spans[GROUP]:
         if s.label_ == "UNIT" and a <= s.start_char and s.end_char <= b and s._.unit is not None:
             return as_written(s)
+    own = own_body(role)
+    if own is not None:
+        return own
     if role:
         m = re.search(r"(?:Bộ trưởng|Thứ trưởng)\s+(?:Bộ\s+)?(?P<sector>.+)$", role)
         if m:
@@ -441,6 +447,20 @@ def _body_of(doc: Doc, a: int, b: int, role: str | None) -> UnitRef | None:
                 if written.startswith(fold(sector)):
                     return UnitRef(name=f"Bộ {sector}", kind="ministry")
     return None
+
+
+@lru_cache(maxsize=1)
+def _own_bodies() -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((body, re.compile(p, re.IGNORECASE)) for body, p in table("nlp", "title_own_bodies.tsv"))
+
+
+def own_body(role: str | None) -> UnitRef | None:
+    """The body a title names by itself ("Phó Thủ tướng" speaks for the Government)."""
+    if not role:
+        return None
+    title = " ".join(role.split()).strip(" ,;:")
+    body = next((b for b, p in _own_bodies() if p.search(title)), None)
+    return UnitRef(name=body, kind="body") if body else None
 
 
 @lru_cache(maxsize=1)
@@ -494,6 +514,11 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
                 and not any(r.end_char <= p.start_char < persons[0].start_char for p in _persons(doc))]
         after = [r for r in roles if r.start_char >= persons[0].end_char]
         roles = near[-1:] or after[:1]
+    asker_first = bool(roles) and not persons and len(roles) > 1 and role_stance(roles[0].text) == "asking" \
+        and role_stance(roles[-1].text) != "asking" \
+        and re.fullmatch(r"\s*,\s*", text[roles[-2].end_char:roles[-1].start_char]) is not None
+    if asker_first:
+        roles = roles[-1:]   # "Trả lời ĐB, Phó Thủ tướng cho biết": the asker is named first, the one nearest the verb speaks
     if roles:
         r = roles[0]
         limit = persons[0].start_char if persons and persons[0].start_char > r.start_char else b
@@ -510,7 +535,7 @@ def _describe(doc: Doc, people: list[Person], a: int, b: int) -> tuple[str | Non
         if person is not None:
             return person.name, role or person.role, person.unit
         return short.group("name"), role or (short.group("title") if short.group("title")[0].isupper() else None), None
-    if group_mention(label, 0, len(label)):
+    if group_mention(label, 0, len(label)) and not asker_first:
         return None, label.strip(), None
     if role:
         person = _resolve_role(role, people, a)
@@ -549,6 +574,9 @@ def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Tur
                 turn = _make_turn(doc, people, intro, s0, s1)
                 if turn is not None and intro.anaphor:
                     _resolve_delegate(turn, turns)
+            if turn is not None and current is not None and _reports_own_body(current, turn):
+                current.end = s1   # "Chính phủ đã giao …", "Thủ tướng yêu cầu …" in a Deputy PM's answer
+                continue
         if turn is not None:
             if current is not None and current.end > turn.start:
                 current.end = turn.start
@@ -566,10 +594,42 @@ def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Tur
         from nlp.stance import predict
         for t, stance in zip(turns, predict(turns, doc)):
             t.stance = stance
+        _keep_sides(turns, text)
     for t in turns:
         t.unit = t.unit_ref.name if t.unit_ref is not None and t.stance != "asking" else None
     _pair(turns)
     return turns
+
+
+def _reports_own_body(current: Turn, turn: Turn) -> bool:
+    """An official who speaks for a body reports what that body or its head did ("Chính phủ đã giao
+    …", "Thủ tướng yêu cầu …" in a Deputy Prime Minister's answer): a bare title or the body
+    itself, with no person named, does not take the floor from the named official."""
+    if not current.name or current.name == current.role or current.unit_ref is None or current.stance == "asking":
+        return False
+    if turn.unit_ref is None or (turn.name and turn.name != turn.role) or turn.stance == "asking":
+        return False
+    return fold(turn.unit_ref.name) == fold(current.unit_ref.name)
+
+
+def _keep_sides(turns: list[Turn], text: str) -> None:
+    """A person keeps their side through a report: a delegate introduced as such ("đại biểu A
+    (Ninh Bình)") still asks when the text later writes only "ông A nói", and an official
+    introduced by an answering title still answers. Only a side the person's introductions show
+    one-sidedly is carried; directives and chairs (no stance) are left alone."""
+    sides: dict[str, set[str]] = {}
+    for t in turns:
+        if t.name and t.name != t.role:
+            if _answer_opening().match(text[t.start:t.label_end]):
+                by_label = "answering"   # "Trả lời đại biểu A, Bộ trưởng B cho biết": the label names the asker too
+            else:
+                by_label = role_stance(" ".join(x for x in (text[t.label_start:t.label_end], t.role or "") if x))
+            if by_label in ("asking", "answering"):
+                sides.setdefault(t.name, set()).add(by_label)
+    for t in turns:
+        side = sides.get(t.name or "")
+        if side and len(side) == 1 and t.stance in ("asking", "answering"):
+            t.stance = next(iter(side))
 
 
 def _resolve_delegate(turn: Turn, turns: list[Turn]) -> None:
@@ -587,8 +647,8 @@ def _make_turn(doc: Doc, people: list[Person], intro: Intro, s0: int, s1: int) -
     label = text[intro.start:max(intro.end, intro.label_end)]
     stance = stance_of(" ".join(x for x in (label, role or "") if x), intro.verb, text[s0:s1])
     body = _body_of(doc, intro.start, max(intro.end, intro.label_end), role) or known_body  # gloss: ", Giám đốc Công an tỉnh"
-    if role_stance(label) == "asking":
-        body = None   # a delegate's unit is their constituency
+    if role_stance(label) == "asking" and role_stance(role or "") != "answering":
+        body = None   # a delegate's unit is their constituency ("Trả lời ĐB, Bộ trưởng ..." keeps the minister's)
     turn = Turn(min(intro.quote_start, s0), s1, name, role, None, stance,
                 label_start=intro.start, label_end=max(intro.end, intro.label_end), unit_ref=body, verb=intro.verb)
     asked = re.match(rf"^[^,]{{0,20}}?(?:{words('answer')})\s(?:(?:{words('answer_object')})\s)?(?:(?:{words('of')})\s)?"
@@ -680,6 +740,14 @@ def _province_report(st, turn: Turn) -> bool:
             and body is not None and body.kind == "department")
 
 
+def _leader_directs_own_body(st, turn: Turn) -> bool:
+    """A head of government giving directions ("Thủ tướng yêu cầu ...") speaks for the Government,
+    unless the text is about a territory: directions given on a visit to a province concern it."""
+    if turn.stance is not None or own_body(turn.role) is None:
+        return False
+    return st.unit is None or st.unit.admin is None
+
+
 def attribute(doc: Doc, turns: list[Turn]) -> None:
     """Speakers onto statements, and the units their speech points to: the clause's own evidence
     first (the speaker's constituency and title never count), else the body an answering official
@@ -706,7 +774,8 @@ def attribute(doc: Doc, turns: list[Turn]) -> None:
         if _province_report(st, turn):
             continue
         if turn.unit_ref is not None and (turn.stance == "answering" or turn.name == turn.role
-                                          or turn.stance is None and turn.unit_ref.admin is not None):
+                                          or turn.stance is None and turn.unit_ref.admin is not None
+                                          or _leader_directs_own_body(st, turn)):
             st.unit, st.unit_source = turn.unit_ref, "speaker"   # an official, or a body, speaking for itself
         elif turn.stance == "asking":
             body = questioned_body(turn, turns)

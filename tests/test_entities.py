@@ -697,3 +697,48 @@ def test_department_names_are_expanded_on_the_unit():
     names = {s.text: s._.unit.name for s in doc.spans["entities"] if s.label_ == "UNIT"}
     assert names["Sở TT&TT"] == "Sở Thông tin và Truyền thông"
     assert names["Sở LĐTB&XH Hà Nội"] == "Sở Lao động - Thương binh và Xã hội Hà Nội"
+
+
+def test_hyphenated_ministry_abbreviations_are_ministries_reported_as_written_unless_spelled_out():
+    doc = _nlp()("Tiêu đề\nBộ KH-ĐT và Bộ NN-PTNT chưa thống nhất cách phân bổ vốn cho các tỉnh.")
+    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert units["Bộ KH-ĐT"].kind == "ministry" and units["Bộ KH-ĐT"].name == "Bộ Kế hoạch và Đầu tư"
+    assert units["Bộ KH-ĐT"].written == "Bộ KH-ĐT"             # the text never spells it out
+    assert units["Bộ NN-PTNT"].name == "Bộ Nông nghiệp và Phát triển nông thôn"
+    spelled = _nlp()("Tiêu đề\nBộ Kế hoạch và Đầu tư (KH-ĐT) đã trình đề án. Bộ KH-ĐT sẽ rà soát lại danh mục dự án.")
+    later = next(s for s in spelled.spans["entities"] if s.label_ == "UNIT" and s.text == "Bộ KH-ĐT")
+    assert later._.unit.written is None and later._.unit.name == "Bộ Kế hoạch và Đầu tư"
+
+
+def test_e_government_and_slogans_are_not_the_government():
+    doc = _nlp()("Tiêu đề\nSở đã triển khai Chính phủ điện tử và Chính phủ số theo tinh thần Chính phủ hành động. "
+                 "Chính phủ yêu cầu các bộ rà soát thủ tục.")
+    units = [s.text for s in doc.spans["entities"] if s.label_ == "UNIT"]
+    assert units.count("Chính phủ") == 1   # only the Government that asks
+
+
+def test_agency_names_keep_their_whole_words():
+    doc = _nlp()("Tiêu đề\nCục Thú y và Cục Hàng hải Việt Nam (Bộ GTVT) đã công bố thủ tục trực tuyến.")
+    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert "Cục Thú y" in units
+    hang_hai = next(u for t, u in units.items() if t.startswith("Cục Hàng hải"))
+    assert hang_hai.name == "Cục Hàng hải Việt Nam"   # the parent in brackets is not part of the name
+
+
+def test_a_party_committee_followed_by_its_territory_is_one_unit_of_that_territory():
+    doc = _nlp()("Tiêu đề\nBí thư Thành ủy TP HCM làm việc với Quận ủy quận 7 về cải cách hành chính.")
+    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
+    assert units["Thành ủy TP HCM"].code == "79"
+    assert units["Quận ủy quận 7"].name == "quận 7"
+
+
+def test_a_bare_district_refers_to_the_last_district_named_even_when_the_gazetteer_does_not_know_it():
+    doc = _nlp()("Tiêu đề\nHuyện Bình Chánh có nhiều dự án. Lãnh đạo quận 2 cho biết, năm qua quận đã giảm thủ tục.")
+    bare = next(s for s in doc.spans["entities"] if s.label_ == "UNIT" and s.text == "quận")
+    assert bare._.unit.name == "quận 2"   # not huyện Bình Chánh, the last district the gazetteer knows
+
+
+def test_a_city_written_with_its_type_word_run_in_is_that_city():
+    doc = _nlp()("Tiêu đề\nPhó Chủ tịch UBND TPHCM cho biết, UBND TPHCM sẽ rà soát thủ tục.")
+    units = [s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT" and s.text == "UBND TPHCM"]
+    assert units and all(u.code == "79" and u.written == "TPHCM" for u in units)

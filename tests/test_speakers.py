@@ -144,3 +144,101 @@ def test_a_minister_named_by_a_bare_title_speaks_for_the_ministry_the_text_names
     attribute(doc, turns)
     assert turn_at(turns, text, "bảo trì quốc lộ").stance == "answering"
     assert said.unit.name == "Bộ Giao thông vận tải"
+
+
+def test_a_deputy_prime_minister_speaks_for_the_government_not_a_ministry_the_text_names(parse):
+    text = ("Đại biểu Hoàng Thị Lan (đoàn ĐBQH tỉnh Nghệ An) chất vấn Phó Thủ tướng Lê Minh Khoa.\n"
+            "Bà Lan cho rằng, việc phối hợp giữa các bộ còn chồng chéo.\n"
+            "Trả lời đại biểu, Phó thủ tướng Lê Minh Khoa cho biết, năm qua Bộ Nội vụ đã kiểm tra mười địa phương. "
+            "Tuy vậy, việc xử lý cán bộ sai phạm còn chậm.")
+    doc = parse(text)
+    asked = statement_on(doc, "việc phối hợp giữa các bộ còn chồng chéo")
+    answered = statement_on(doc, "việc xử lý cán bộ sai phạm còn chậm")
+    doc._.statements = [asked, answered]
+    turns = find_turns(doc)
+    attribute(doc, turns)
+    assert turn_at(turns, text, "việc xử lý cán bộ").stance == "answering"
+    assert answered.unit is not None and answered.unit.name == "Chính phủ"   # not the Bộ Nội vụ just named
+    assert asked.unit is not None and asked.unit.name == "Chính phủ"         # the body questioned
+
+
+def test_a_prime_ministers_directions_concern_the_government_unless_the_text_is_about_a_province(parse):
+    national = "Thủ tướng Phạm Quốc Việt yêu cầu cắt giảm mạnh thủ tục kinh doanh."
+    doc = parse(national)
+    order = statement_on(doc, "cắt giảm mạnh thủ tục kinh doanh", kind="remedy")
+    doc._.statements = [order]
+    attribute(doc, find_turns(doc))
+    assert order.unit is not None and order.unit.name == "Chính phủ"
+    visit = ("Chiều qua, Thủ tướng Phạm Quốc Việt làm việc với lãnh đạo tỉnh Hà Giang.\n"
+             "Thủ tướng Phạm Quốc Việt yêu cầu tăng cường kỷ luật hành chính.")
+    doc = parse(visit)
+    order = statement_on(doc, "tăng cường kỷ luật hành chính", kind="remedy")
+    doc._.statements = [order]
+    attribute(doc, find_turns(doc))
+    assert order.unit is not None and order.unit.name == "tỉnh Hà Giang"
+
+
+def test_a_delegate_keeps_asking_when_later_quoted_only_by_surname(parse):
+    text = ("Phát biểu thảo luận, đại biểu Đặng Văn Khôi (Ninh Bình) cho rằng việc cấp phép khai thác cát còn buông lỏng.\n"
+            "“Nhiều địa phương chưa kiểm tra thực tế”, ông Khôi nói.\n"
+            "Theo ông Khôi, chính quyền cơ sở còn né tránh trách nhiệm.")
+    turns = find_turns(parse(text))
+    for phrase in ("việc cấp phép khai thác", "Nhiều địa phương chưa", "chính quyền cơ sở"):
+        t = turn_at(turns, text, phrase)
+        assert t.name == "Đặng Văn Khôi" and t.stance == "asking"
+
+
+def test_answering_a_delegate_named_first_the_official_nearest_the_verb_speaks(parse):
+    text = ("Phó Thủ tướng Lê Minh Khoa trả lời chất vấn chiều nay.\n"
+            "Đại biểu Lê Thu Hà chất vấn, thủ tục đầu tư còn rườm rà.\n"
+            "Trả lời ĐB, Phó Thủ tướng cho biết, việc phân cấp đầu tư còn chậm.")
+    doc = parse(text)
+    said = statement_on(doc, "việc phân cấp đầu tư còn chậm")
+    doc._.statements = [said]
+    turns = find_turns(doc)
+    attribute(doc, turns)
+    answer = turn_at(turns, text, "việc phân cấp")
+    assert (answer.name, answer.role, answer.stance) == ("Lê Minh Khoa", "Phó Thủ tướng", "answering")
+    assert said.unit is not None and said.unit.name == "Chính phủ"
+    delegate = turn_at(turns, text, "thủ tục đầu tư")
+    assert delegate.name == "Lê Thu Hà" and not (delegate.role or "").startswith("Phó Thủ tướng")  # no title across a sentence
+
+
+def test_the_chair_of_the_assembly_abbreviated_has_no_stance(parse):
+    text = "Kết luận phiên chất vấn, Chủ tịch QH Ngô Thị Lan đề nghị các bộ khắc phục những tồn tại."
+    turns = find_turns(parse(text))
+    assert turn_at(turns, text, "khắc phục").stance is None
+
+
+def test_an_official_reporting_what_his_body_or_its_head_did_keeps_the_floor(parse):
+    text = ("Trả lời chất vấn, Phó Thủ tướng Lê Minh Khoa cho biết, việc bổ nhiệm sai quy định gây bức xúc.\n"
+            "Chính phủ đã giao các bộ kiểm tra công tác cán bộ. "
+            "Thủ tướng yêu cầu thu hồi các quyết định bổ nhiệm trái luật.")
+    turns = find_turns(parse(text))
+    for phrase in ("Chính phủ đã giao", "thu hồi các quyết định"):
+        t = turn_at(turns, text, phrase)
+        assert t.name == "Lê Minh Khoa" and t.stance == "answering"
+    alone = "Thủ tướng yêu cầu thu hồi các quyết định bổ nhiệm trái luật."
+    t = turn_at(find_turns(parse(alone)), alone, "thu hồi")
+    assert t.role == "Thủ tướng"   # with no official speaking, the head of government speaks himself
+
+
+def test_debate_and_interruption_introduce_the_speaker(parse):
+    text = ("Bộ trưởng Bộ Công Thương Phan Quốc Dũng cho biết, bộ đã cắt giảm nhiều điều kiện kinh doanh.\n"
+            "Ngay sau đó, đại biểu Hồ Thị Yến có ý kiến tranh luận và cho rằng nhiều điều kiện mới chỉ đổi tên.\n"
+            "Ông Dũng ngắt lời và nói rằng bộ sẽ rà soát lại toàn bộ danh mục.")
+    turns = find_turns(parse(text))
+    debate = turn_at(turns, text, "nhiều điều kiện mới")
+    assert debate.name == "Hồ Thị Yến" and debate.stance == "asking"
+    assert turn_at(turns, text, "rà soát lại toàn bộ").name == "Phan Quốc Dũng"
+
+
+def test_citing_a_rule_of_a_body_gives_the_floor_to_nobody(parse):
+    text = ("Kết luận thanh tra nêu nhiều sai phạm của tỉnh.\n"
+            "Theo quy định của Chính phủ về thu tiền thuê đất, đơn giá thuê được giữ ổn định 5 năm. "
+            "Tuy nhiên, tỉnh chậm điều chỉnh đơn giá thuê đất.")
+    turns = find_turns(parse(text))
+    assert turn_at(turns, text, "đơn giá thuê được giữ") is None
+    assert turn_at(turns, text, "tỉnh chậm điều chỉnh") is None
+    quoted = "Theo Bộ Tài chính, nhiều địa phương chậm điều chỉnh đơn giá thuê đất."
+    assert turn_at(find_turns(parse(quoted)), quoted, "nhiều địa phương").name == "Bộ Tài chính"
