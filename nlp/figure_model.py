@@ -29,6 +29,7 @@ from nlp.figures import LEARNED_METRICS, Figure, FigureExtractor, _make_neutral
 
 FIGURE_DIRS = ("articles", "figures")
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
+TIE_F1 = 0.005
 TOLERANCE = 0.005
 
 
@@ -102,13 +103,16 @@ def cross_validate(features: list[dict], labels: list[int], groups: list[str], f
     for train, test in GroupKFold(n_splits=folds).split(features, y, groups):
         model = OwnershipModel().fit([features[i] for i in train], y[train].tolist())
         probs[test] = model.predict_proba([features[i] for i in test])
-    best = (0.0, 0.5)
+    f1s = {}
     for t in THRESHOLDS:
         pred = probs >= t
         tp, fp, fn = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y == 1)).sum())
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        best = max(best, (round(f1, 4), t))
-    return {"f1": best[0], "threshold": float(best[1]), "examples": len(y), "owned": int(y.sum())}
+        f1s[t] = round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
+    # CV F1 is flat near its peak, and which of the near-ties wins is noise that flips with every
+    # retraining: among thresholds within TIE_F1 of the best, take the one nearest 0.5
+    top = max(f1s.values())
+    threshold = min((t for t, f in f1s.items() if f >= top - TIE_F1), key=lambda t: (abs(t - 0.5), t))
+    return {"f1": f1s[threshold], "threshold": float(threshold), "examples": len(y), "owned": int(y.sum())}
 
 
 def data_hash() -> str:
