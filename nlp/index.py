@@ -179,6 +179,8 @@ class VectorIndex:
                 raise ValueError("a boolean `allowed` must be a mask as long as the index")
             return np.flatnonzero(a)
         a = a.astype(np.int64, copy=False).reshape(-1)
+        if not len(self.ids) or not len(a):
+            return np.zeros(0, dtype=np.int64)
         at = np.minimum(np.searchsorted(self._sorted_ids, a), len(self._sorted_ids) - 1)
         pos = self._order[at[self._sorted_ids[at] == a]]
         return np.unique(pos) if unique else pos

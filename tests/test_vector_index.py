@@ -108,6 +108,7 @@ def test_ivf_with_a_tiny_filter_is_exact(data):
 def test_empty_index_and_empty_filter():
     empty = VectorIndex(np.zeros(0, dtype=np.int64), np.zeros((0, 8), dtype=np.float32))
     assert empty.search(np.ones(8), 5) == []
+    assert empty.search(np.ones(8), 5, allowed=[1, 2]) == [] and not empty.mask([1, 2]).any()
     vecs = _clustered(50, dim=8)
     index = VectorIndex(np.arange(50), vecs)
     assert index.search(vecs[0], 5, allowed=[]) == []
