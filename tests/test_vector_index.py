@@ -66,6 +66,20 @@ def test_allowed_ids_outside_the_index_are_ignored(data):
     assert sorted(i for i, _ in got) == sorted([int(ids[3]), int(ids[9])])
 
 
+def test_sparse_ids_map_like_dense_ones(data):
+    """Ids spread too thinly for the lookup table go through binary search: same results."""
+    vecs, ids = data
+    sparse = ids.astype(np.int64) * 1_000_003
+    dense_index = VectorIndex(ids, vecs, ann_threshold=10**9)
+    sparse_index = VectorIndex(sparse, vecs, ann_threshold=10**9)
+    assert dense_index._lookup is not None and sparse_index._lookup is None
+    pick = np.random.default_rng(2).choice(len(ids), size=300, replace=False)
+    for q in vecs[:5]:
+        a = [i for i, _ in dense_index.search(q, 10, allowed=ids[pick])]
+        b = [i for i, _ in sparse_index.search(q, 10, allowed=sparse[pick])]
+        assert [x * 1_000_003 for x in a] == b
+
+
 def test_the_old_boolean_mask_still_works(data):
     vecs, ids = data
     index = VectorIndex(ids, vecs, ann_threshold=10**9)
