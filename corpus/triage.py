@@ -109,7 +109,10 @@ def literal_prefixes(regex: str) -> set[str] | None:
     """Non-empty literal strings that every match of `regex` starts with; None when there are none
     (a match may start with a class, a wildcard or nothing)."""
     try:
-        found, _ = _expand(_sre_parse.parse(regex))
+        parsed = _sre_parse.parse(regex)
+        if parsed.state.flags & re.IGNORECASE:  # literals would have to match in any case
+            return None
+        found, _ = _expand(parsed)
     except _Open:
         return None
     return None if "" in found else found

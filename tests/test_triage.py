@@ -117,6 +117,7 @@ def test_literal_prefixes_expand_optional_parts_and_branches():
     assert literal_prefixes(r"hđnd (?:tỉnh|huyện)") >= {"hđnd tỉnh", "hđnd huyện"}
     assert literal_prefixes(r"\w+ công") is None  # may start anywhere: no finite literal start
     assert literal_prefixes(r"(?:x)?y") == {"xy", "y"}
+    assert literal_prefixes(r"(?i)ubnd") is None  # case-insensitive: no fixed literal
 
 
 def test_a_lexicon_without_literal_starts_falls_back(monkeypatch):
