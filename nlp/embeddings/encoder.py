@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_BATCH_SIZE = 16  # measured best on 2 cores; bigger batches only add padding/cache misses
+MEMO_SIZE = 4096  # recent (kind, text) -> vector results kept per encoder
 
 
 def _nfc(texts: Sequence[str]) -> list[str]:
@@ -30,6 +32,11 @@ class Encoder:
     instead of one batch at a time on torch's OpenMP team: per-op barriers
     make the team collapse (5-10x slower) whenever another process holds a
     core, while independent workers just share the CPU fairly.
+
+    Recent results are remembered (MEMO_SIZE texts): ingest embeds every
+    clause for the statement model and then the statements it keeps as
+    findings, the same texts with the same model moments later; those, and
+    texts repeated within a call, are embedded once.
     """
 
     def __init__(self, model: SentenceTransformer, name: str, dim: int,
@@ -39,6 +46,9 @@ class Encoder:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = os.getpid()
         self._pool_lock = threading.Lock()
+        self.memo_size = MEMO_SIZE  # 0: always compute (timing runs set this)
+        self._memo: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
         _serialise_tokenisation(model)
 
     def __repr__(self) -> str:
@@ -74,17 +84,36 @@ class Encoder:
         clean = _nfc(texts)
         # models without e5-style prompts get the raw text
         prompt_name = kind if kind in (self.model.prompts or {}) else None
-        batches = _length_sorted_batches(clean, batch_size)
+        todo: dict[str, list[int]] = {}  # text not remembered -> the rows that want it
+        with self._memo_lock:
+            for i, text in enumerate(clean):
+                known = self._memo.get((kind, text)) if self.memo_size else None
+                if known is None:
+                    todo.setdefault(text, []).append(i)
+                else:
+                    self._memo.move_to_end((kind, text))
+                    out[i] = known
+        fresh = list(todo)
+        batches = _length_sorted_batches(fresh, batch_size)
         pool = self._workers()
-        futures = [pool.submit(self._embed_batch, [clean[i] for i in idx], prompt_name)
+        futures = [pool.submit(self._embed_batch, [fresh[i] for i in idx], prompt_name)
                    for idx in batches]
         from tqdm.auto import tqdm
 
         with tqdm(total=len(clean), desc="embedding", unit="text",
                   disable=not show_progress) as bar:
+            bar.update(len(clean) - sum(len(rows) for rows in todo.values()))
             for idx, future in zip(batches, futures):
-                out[idx] = future.result()
-                bar.update(len(idx))
+                vectors = future.result()
+                with self._memo_lock:
+                    for j, vector in zip(idx, vectors):
+                        rows = todo[fresh[j]]
+                        out[rows] = vector
+                        if self.memo_size:
+                            self._memo[(kind, fresh[j])] = out[rows[0]].copy()
+                        bar.update(len(rows))
+                    while len(self._memo) > self.memo_size:
+                        self._memo.popitem(last=False)
         return out
 
     def _embed_batch(self, texts: list[str], prompt_name: str | None) -> np.ndarray:

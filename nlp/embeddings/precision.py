@@ -1,7 +1,8 @@
 """Choosing a CPU precision for the encoder and rewriting the model for it.
 
-"auto" follows the CPU: bf16 only pays where the hardware computes it
-natively (AVX512-BF16 or AMX); elsewhere it is slower than float32. bf16 is
+"auto" is measured, not guessed (nlp.embeddings.calibration): the fastest
+precision that keeps parity on this CPU, where bf16 is a candidate only with
+native hardware support (AVX512-BF16 or AMX; emulated it is slower). bf16 is
 torch.autocast around each forward pass; int8 is torch's dynamic quantisation
 of the Linear layers that tolerate it.
 """
@@ -21,13 +22,25 @@ PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16", "int8")
 PRECISION_ENV = "PARLENS_EMBED_PRECISION"
 
 
-def resolve_precision(precision: str | None) -> str:
-    """Turn "auto"/None/env into a concrete precision for this CPU."""
+def requested_precision(precision: str | None) -> str:
+    """The explicit choice, else PARLENS_EMBED_PRECISION, else "auto" (validated)."""
     value = (precision or os.environ.get(PRECISION_ENV) or "auto").strip().lower()
     if value not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {value!r}")
+    return value
+
+
+def resolve_precision(precision: str | None, model_name: str = "default") -> str:
+    """Turn "auto"/None/env into a concrete precision for this CPU.
+
+    An explicit precision (argument or env) is used as given; "auto" is the fastest precision
+    that keeps parity, measured once per model and CPU (see nlp.embeddings.calibration).
+    """
+    value = requested_precision(precision)
     if value == "auto":
-        return "bfloat16" if native_bf16() else "float32"
+        from nlp.embeddings.calibration import precision_report
+
+        return precision_report(model_name)["choice"]
     return value
 
 
