@@ -345,26 +345,11 @@ class EntityRecognizer:
                 return m.start() + words[i].start() - 1
         return m.end()
 
-    def _whole_words(self, doc: Doc, start: int, end: int) -> Span | None:
-        """An agency's name over whole words: a name word the segmenter keeps together stays whole
-        ("Cục Chăn nuôi", "Cục Hàng hải" + "Việt Nam"), and the capitalised words after it belong to
-        the name, up to a person's name."""
-        span = doc.char_span(start, end, label="UNIT", alignment_mode="contract")
-        if span is None or len(span) < 1:
-            return span
-        last = span.end
-        if last < len(doc) and doc[last].idx < end and doc[last].text[:1].isupper():
-            last += 1   # the regex stopped inside a word: "Chăn nuôi" is one word
-            while last < len(doc) and doc[last].text[:1].isupper() and doc[last].text.replace(" ", "").isalpha() \
-                    and doc[last].text.split()[0] not in self.surnames:
-                last += 1
-        return Span(doc, span.start, last, label="UNIT")
-
     def _agencies(self, doc: Doc, territories: list[Span]) -> list[Span]:
         """"Cục Kiểm soát TTHC", "Văn phòng HĐND và UBND quận": head word + capitalised name."""
         out = []
         for m in self.agency_re.finditer(text_of(doc)):
-            span = self._whole_words(doc, m.start(), self._before_person(m))
+            span = doc.char_span(m.start(), self._before_person(m), label="UNIT", alignment_mode="contract")
             if span is None or len(span) < 2:
                 continue
             span, territory = self._extend(doc, span, territories)

@@ -717,14 +717,6 @@ def test_e_government_and_slogans_are_not_the_government():
     assert units.count("Chính phủ") == 1   # only the Government that asks
 
 
-def test_agency_names_keep_their_whole_words():
-    doc = _nlp()("Tiêu đề\nCục Thú y và Cục Hàng hải Việt Nam (Bộ GTVT) đã công bố thủ tục trực tuyến.")
-    units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
-    assert "Cục Thú y" in units
-    hang_hai = next(u for t, u in units.items() if t.startswith("Cục Hàng hải"))
-    assert hang_hai.name == "Cục Hàng hải Việt Nam"   # the parent in brackets is not part of the name
-
-
 def test_a_party_committee_followed_by_its_territory_is_one_unit_of_that_territory():
     doc = _nlp()("Tiêu đề\nBí thư Thành ủy TP HCM làm việc với Quận ủy quận 7 về cải cách hành chính.")
     units = {s.text: s._.unit for s in doc.spans["entities"] if s.label_ == "UNIT"}
