@@ -260,11 +260,35 @@ def chips(items: list[tuple[str, str | None]]) -> str:
     return "".join(out)
 
 
+def document_counts(db: str | Path) -> dict[str, int]:
+    """Documents in all, analysed, skipped, near-duplicates, undated (zeros without a store)."""
+    try:
+        with closing(connect_ro(db)) as conn:
+            return views.document_counts(conn)
+    except (store.StoreError, store.DatabaseError):
+        return {"documents": 0, "analysed": 0, "skipped": 0, "duplicates": 0, "undated": 0}
+
+
 def sidebar_status(db: Path) -> None:
     state = store_state(db)
     with st.sidebar:
-        st.caption(f"**{state['documents']}** văn bản · documents  \n**{state['findings']}** phát hiện · findings")
+        if state["documents"]:
+            c = document_counts(db)
+            st.caption(f"**{c['documents']}** văn bản · documents  \n"
+                       f"**{c['analysed']}** đã phân tích · analysed (**{c['duplicates']}** gần trùng · "
+                       f"near-duplicates, **{c['undated']}** không rõ ngày · undated)  \n"
+                       f"**{c['skipped']}** bỏ qua vì không liên quan · skipped as off-topic  \n"
+                       f"**{state['findings']}** phát hiện · findings")
+        else:
+            st.caption(f"**0** văn bản · documents  \n**{state['findings']}** phát hiện · findings")
         st.caption(f"Kho · Store: `{db}`")
+
+
+def dataframe(df: pd.DataFrame, **kwargs) -> None:
+    """st.dataframe as every page shows tables: no index, and no None/nan/NaN for missing values
+    (empty text cells, "–" for missing numbers)."""
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(views.display_frame(df), placeholder=views.MISSING, **kwargs)
 
 
 # --------------------------------------------------------------------------

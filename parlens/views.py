@@ -136,18 +136,53 @@ def _year_of(published: str | None) -> int | None:
 
 
 def document_years(conn: store.Connection) -> dict[str, int | None]:
-    """Each document's year: its publication year, else the year most of its findings name."""
-    years = {doc_id: _year_of(published) for doc_id, published in store.publication_dates(conn).items()}
-    for doc_id in [d for d, y in years.items() if y is None]:
-        years[doc_id] = store.commonest_finding_year(conn, doc_id)
-    return years
+    """Each analysed document's publication year (None when undated: per-year views leave it out;
+    a number its findings name is no publication date)."""
+    return {doc_id: _year_of(published) for doc_id, published in store.publication_dates(conn).items()}
 
 
 def documents_per_year(conn: store.Connection, years: dict[str, int | None] | None = None) -> Counter:
-    """Documents per year, near-duplicates counted once (the denominator of theme trends)."""
+    """Documents per year, near-duplicates counted once (the denominator of theme trends);
+    undated documents are not counted (see `document_counts`)."""
     years = document_years(conn) if years is None else years
     dups = store.duplicate_ids(conn)
     return Counter(y for d, y in years.items() if y and d not in dups)
+
+
+def document_counts(conn: store.Connection) -> dict[str, int]:
+    """Documents in all, analysed, skipped as off-topic, near-duplicates and undated."""
+    return store.document_counts(conn)
+
+
+def counts_text(c: dict[str, int]) -> str:
+    """One line for wherever a document count is shown: what the count is made of."""
+    return (f"{c['documents']} văn bản · documents: {c['analysed']} đã phân tích · analysed "
+            f"({c['duplicates']} gần trùng · near-duplicates, {c['undated']} không rõ ngày · undated), "
+            f"{c['skipped']} bỏ qua · skipped")
+
+
+def undated_text(n: int, what: str = "văn bản không rõ ngày · undated documents") -> str:
+    """The note under a per-year view: how many items it leaves out for want of a year."""
+    return f"Không tính {n} {what} · {n} left out of this per-year view." if n else ""
+
+
+MISSING = "–"   # what a table shows for a missing value (never None, nan or NaN)
+
+
+def display_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A table as shown to users: missing text is an empty cell; numbers stay numbers (their
+    missing values show as MISSING through the table's placeholder)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [("" if _is_missing(v) else v) for v in out[col]]
+    return out
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
 
 
 def index_status(conn: store.Connection) -> dict:
@@ -166,7 +201,8 @@ def filter_options(conn: store.Connection) -> dict:
 # --------------------------------------------------------------------------
 
 def document_columns() -> tuple[str, ...]:
-    return ("doc_id", "title", "published", "site", "doc_type", "status", *count_columns(), "chars", "url")
+    return ("doc_id", "title", "published", "site", "doc_type", "status", "duplicate_of", *count_columns(), "chars",
+            "url")
 
 
 def documents_table(conn: store.Connection) -> pd.DataFrame:
@@ -453,7 +489,7 @@ def theme_trend(themes: Sequence, doc_years: dict[str, int | None], share: bool 
     for t in list(themes)[:top]:
         docs_by_year: dict[int, set] = defaultdict(set)
         for m in t.members:
-            y = doc_years.get(m.doc_id) or m.year
+            y = doc_years.get(m.doc_id) if m.doc_id in doc_years else m.year
             if y:
                 docs_by_year[int(y)].add(m.canonical_doc if hasattr(m, "canonical_doc") else m.doc_id)
         for year in sorted(per_year):
@@ -694,3 +730,4 @@ def render_document(doc: dict, kinds: Iterable[str] | None = None, entity_labels
         wanted = set(entity_labels)
         ents = [e for e in ents if e.get("label") in wanted]
     return render_highlights(doc.get("text") or "", findings, ents, focus=focus)
+

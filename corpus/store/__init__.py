@@ -15,6 +15,7 @@ from corpus.store.documents import (  # noqa: F401
     counts,
     data_version,
     document,
+    document_counts,
     document_identity,
     document_texts,
     documents_summary,

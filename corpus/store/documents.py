@@ -139,7 +139,7 @@ def documents_summary(conn: Connection) -> list[dict]:
     """Every document with its count of findings of each kind (column = the kind's plural)."""
     counts = ", ".join(f"sum(f.kind = '{k.name}') AS {k.plural}" for k in KINDS.values())
     return [dict(r) for r in conn.execute(
-        f"SELECT d.id AS doc_id, d.title, d.published, d.site, d.doc_type, d.status, {counts}, "
+        f"SELECT d.id AS doc_id, d.title, d.published, d.site, d.doc_type, d.status, d.duplicate_of, {counts}, "
         "length(d.text) AS chars, d.url FROM documents d LEFT JOIN findings f ON f.doc_id = d.id GROUP BY d.id "
         "ORDER BY coalesce(d.published, '') DESC, d.id")]
 
@@ -180,6 +180,20 @@ def counts(conn: Connection) -> dict[str, int]:
         }
     except DatabaseError:
         return {"documents": 0, "findings": 0, "embedded": 0}
+
+
+def document_counts(conn: Connection) -> dict[str, int]:
+    """Documents by what became of them: `documents` in all, `analysed` (processed, near-duplicates
+    included), `skipped` (not about the subject), `duplicates` (analysed near-duplicates of an
+    earlier document) and `undated` (analysed without a publication date); zeros without tables."""
+    try:
+        row = conn.execute(
+            "SELECT count(*), coalesce(sum(status = 'processed'), 0), coalesce(sum(status = 'skipped'), 0), "
+            "coalesce(sum(status = 'processed' AND duplicate_of IS NOT NULL), 0), "
+            "coalesce(sum(status = 'processed' AND coalesce(published, '') = ''), 0) FROM documents").fetchone()
+    except DatabaseError:
+        row = (0, 0, 0, 0, 0)
+    return dict(zip(("documents", "analysed", "skipped", "duplicates", "undated"), (int(v) for v in row)))
 
 
 def data_version(conn: Connection) -> tuple:

@@ -16,6 +16,9 @@ if figs.empty:
     st.stop()
 
 ext = views.figure_extremes(figs)
+no_year = int((figs["year"].isna() & figs["unit"].notna()).sum())
+if no_year:
+    st.caption(views.undated_text(no_year, "số liệu không rõ năm · figures without a year"))
 left, right = st.columns(2, gap="large")
 
 with left:
@@ -42,7 +45,7 @@ with left:
                      alt.Tooltip("mentions:Q", title="Số lần nêu")],
         ).properties(height=320)
         st.altair_chart(chart, width="stretch")
-        st.dataframe(series, hide_index=True)
+        appstate.dataframe(series)
         appstate.csv_download(series, "parlens-unit-series.csv", key="dl_series")
 
 with right:
@@ -75,7 +78,7 @@ with right:
         st.altair_chart((dots + labels).properties(height=320), width="stretch")
 
 if not ext.empty:
-    st.dataframe(ext, hide_index=True, column_config={
+    appstate.dataframe(ext, column_config={
         "lowest_value": st.column_config.NumberColumn("lowest_value", format="%.2f"),
         "highest_value": st.column_config.NumberColumn("highest_value", format="%.2f"),
         "year": st.column_config.NumberColumn("year", format="%d"),
@@ -109,7 +112,7 @@ if with_unit:
 if year_range and (year_range[0] > years[0] or year_range[1] < years[-1]):
     view = view[view["year"].notna() & view["year"].between(*year_range)]
 st.caption(f"{len(view)} / {len(figs)} số liệu · figures — bấm tiêu đề cột để sắp xếp · click a header to sort")
-st.dataframe(view.drop(columns=["finding_id"]), hide_index=True, column_config={
+appstate.dataframe(view.drop(columns=["finding_id"]), column_config={
     "metric": st.column_config.TextColumn("metric"),
     "value": st.column_config.NumberColumn("value", format="%.2f"),
     "year": st.column_config.NumberColumn("year", format="%d"),

@@ -113,7 +113,7 @@ with results_tab:
 
 with table_tab:
     shown = hits.drop(columns=["_offset", "_length"])
-    st.dataframe(shown, hide_index=True, column_config={
+    appstate.dataframe(shown, column_config={
         "text": st.column_config.TextColumn("text", width="large"),
         "sentence": st.column_config.TextColumn("sentence", width="large"),
         "score": st.column_config.NumberColumn("score", format="%.4f"),

@@ -1,0 +1,111 @@
+"""The explorer on an archive like the real one (issue #16), driven with AppTest on a fixture
+store built from tests/data/explorer: several years, a district ranked last with its causes and
+a promised remedy, two articles disagreeing on its score, a republished near-duplicate, an
+off-topic article, an undated one, and a questioning session (delegates ask, officials answer).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from test_app import (app_cache_dir, app_env, download, html_bodies, media_managers, plain,  # noqa: F401
+                      read_csv, start, store_rows)
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHIVE = ROOT / "tests" / "data" / "explorer"
+CONTRACT = ["doc_id", "title", "published", "kind", "unit", "unit_code", "province", "metric", "value",
+            "value_type", "year", "speaker", "text", "start", "end"]
+LOW = "huyện Sơn Động"
+
+
+@pytest.fixture(scope="session")
+def archive_template(app_cache_dir) -> Path:  # noqa: F811
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARLENS_CACHE_DIR", str(app_cache_dir))
+    from parlens.appstate import cached_store
+    try:
+        return cached_store(app_cache_dir / "stores", [ARCHIVE])
+    finally:
+        mp.undo()
+
+
+@pytest.fixture
+def archive(app_env, archive_template, tmp_path) -> Path:  # noqa: F811
+    db = tmp_path / "parlens.sqlite"
+    shutil.copyfile(archive_template, db)
+    app_env(db)
+    return db
+
+
+def shown_tables(at) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe]
+
+
+def assert_no_missing_markers(at) -> None:
+    """No table shows None, nan or NaN: missing text is empty, missing numbers show "–"."""
+    for d in at.dataframe:
+        assert d.proto.placeholder == "–", "missing values must not show as None"
+        df = d.value
+        for col in df.columns:
+            if df[col].dtype == object:
+                bad = [v for v in df[col] if v is None or (isinstance(v, float) and v != v)
+                       or (isinstance(v, str) and v.strip() in ("None", "nan", "NaN", "<NA>"))]
+                assert not bad, (col, bad[:3])
+
+
+# --------------------------------------------------------------------------
+# 1. Honest counts and dates
+# --------------------------------------------------------------------------
+
+
+def test_the_store_of_the_archive(archive):
+    rows = dict(store_rows(archive, "SELECT id, coalesce(published, '') FROM documents"))
+    assert rows["khong-ngay"] == "" and rows["bg-2022-huyen"] == "2022-03-08"
+    assert store_rows(archive, "SELECT duplicate_of FROM documents WHERE id = 'bg-2022-huyen-dang-lai'") == \
+        [("bg-2022-huyen",)]
+    assert store_rows(archive, "SELECT status FROM documents WHERE id = 'bong-da'") == [("skipped",)]
+
+
+def test_sidebar_counts_what_the_documents_are(archive):
+    at = start()
+    side = " ".join(plain(c.value) for c in at.sidebar.caption)
+    assert "**7** văn bản" in side
+    assert "**6** đã phân tích" in side and "**1** gần trùng" in side and "**1** không rõ ngày" in side
+    assert "**1** bỏ qua" in side
+
+
+def test_documents_page_says_what_its_count_is_made_of(archive):
+    at = start("documents", doc="bg-2022-huyen")
+    captions = " ".join(plain(c.value) for c in at.caption)
+    assert "7 văn bản · documents: 6 đã phân tích · analysed (1 gần trùng" in captions
+    docs = at.dataframe[0].value
+    assert docs.set_index("doc_id").loc["bg-2022-huyen-dang-lai", "duplicate_of"] == "bg-2022-huyen"
+    assert_no_missing_markers(at)
+
+
+@pytest.mark.parametrize("page", ["figures", "units", "documents", "themes"])
+def test_no_none_or_nan_in_tables(archive, page):
+    at = start(page, **({"doc": "khong-ngay"} if page == "documents" else {}))
+    assert at.dataframe
+    assert_no_missing_markers(at)
+
+
+def test_per_year_views_leave_out_undated_documents_and_say_so(archive, media_managers):  # noqa: F811
+    from contextlib import closing
+
+    from corpus import store
+    from parlens import views
+
+    with closing(store.connect(archive, readonly=True)) as conn:
+        years = views.document_years(conn)
+        per_year = views.documents_per_year(conn)
+    assert years["khong-ngay"] is None
+    assert per_year == {2020: 1, 2022: 2, 2023: 1}          # the near-duplicate counts once
+    at = start("themes")
+    captions = " ".join(plain(c.value) for c in at.caption)
+    assert "left out of this per-year view" in captions
+    trend = read_csv(download(at, media_managers, "dl_theme_trend"))
+    assert set(trend["year"]) <= {2020, 2022, 2023}
