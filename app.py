@@ -14,6 +14,8 @@ page = st.navigation({
     "Khám phá · Explore": [
         st.Page("parlens/pages/search.py", title="Tìm kiếm · Search", icon=":material/search:",
                 url_path="search", default=True),
+        st.Page("parlens/pages/why_low.py", title="Vì sao xếp hạng thấp · Why low", icon=":material/trending_down:",
+                url_path="why-low"),
         st.Page("parlens/pages/themes.py", title="Hạn chế lặp lại · Recurring weaknesses",
                 icon=":material/repeat:", url_path="themes"),
         st.Page("parlens/pages/figures.py", title="Số liệu · Figures", icon=":material/monitoring:",

@@ -284,6 +284,35 @@ def sidebar_status(db: Path) -> None:
         st.caption(f"Kho · Store: `{db}`")
 
 
+def from_url(key: str, param: str, options, cast: Callable = str, default=None) -> None:
+    """Let the URL choose a widget's value: `?param=value` sets `st.session_state[key]` once per
+    new URL value (when it is one of `options`), so a shared link opens on the same selection;
+    `default` seeds the widget when neither the URL nor the user has chosen yet."""
+    raw = st.query_params.get(param)
+    if raw is not None:
+        try:
+            value = cast(raw)
+        except (TypeError, ValueError):
+            value = None
+        if value is not None and value in list(options) and st.session_state.get(f"_url_{key}") != raw:
+            st.session_state[key] = value
+            st.session_state[f"_url_{key}"] = raw
+            return
+    if default is not None and key not in st.session_state:
+        st.session_state[key] = default
+
+
+def share_link(params: dict[str, str | None]) -> None:
+    """Write the page's current selection into the URL (st.query_params), so the address bar is a
+    link to this view; parameters given as None are removed."""
+    for name, value in params.items():
+        if value is None or value == "":
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
+
+
 def dataframe(df: pd.DataFrame, **kwargs) -> None:
     """st.dataframe as every page shows tables: no index, and no None/nan/NaN for missing values
     (empty text cells, "–" for missing numbers)."""

@@ -109,3 +109,59 @@ def test_per_year_views_leave_out_undated_documents_and_say_so(archive, media_ma
     assert "left out of this per-year view" in captions
     trend = read_csv(download(at, media_managers, "dl_theme_trend"))
     assert set(trend["year"]) <= {2020, 2022, 2023}
+
+
+# --------------------------------------------------------------------------
+# 2. Why low
+# --------------------------------------------------------------------------
+
+
+def test_why_low_is_one_click_from_the_start_page(archive):
+    at = start()
+    links = [link.proto for link in at.get("page_link")]
+    assert any("why_low" in link.page or "why-low" in link.page for link in links)
+
+
+def test_why_low_lists_the_bottom_district_with_causes_and_remedies(archive, media_managers):  # noqa: F811
+    at = start("why_low")
+    assert not at.exception
+    assert at.selectbox(key="wl_metric").value == "par_index"
+    at.selectbox(key="wl_year").set_value(2021).run()
+    at.selectbox(key="wl_group").set_value("district").run()
+    assert at.selectbox(key="wl_province").value == "Tỉnh Bắc Giang"
+    bottom = at.dataframe[0].value
+    assert list(bottom["unit"]) == [LOW, "huyện Hiệp Hòa", "huyện Việt Yên"]    # by rank: last place first
+    assert bottom.iloc[0]["rank"] == "10/10" and bool(bottom.iloc[0]["conflict"])
+    assert any(LOW in plain(s.value) and "10/10" in plain(s.value) for s in at.subheader)
+
+    rows = read_csv(download(at, media_managers, "dl_why_low"))
+    low = rows[rows["unit"] == LOW]
+    assert {"weakness", "cause", "remedy"} <= set(low["kind"])
+    assert low["link"].str.startswith("documents?doc=").all() and low["citation"].str.len().min() > 0
+    # what the unit's questioner asked and what the official answered and promised are there too
+    assert "Nguyễn Văn An" in set(low["speaker"].dropna())
+    assert ((low["speaker"] == "Trần Thị Bình") & (low["kind"] == "remedy")).any()
+    # the promise the district's chairman made
+    assert ((low["kind"] == "remedy") & low["text"].str.contains("đào tạo cán bộ một cửa")).any()
+    # a republished copy adds nothing
+    assert "bg-2022-huyen-dang-lai" not in set(rows["doc_id"])
+    ids = dict(zip(rows["finding_id"], rows["doc_id"]))
+    for fid, doc in ids.items():
+        assert store_rows(archive, "SELECT doc_id FROM findings WHERE id = ?", (int(fid),)) == [(doc,)]
+    assert_no_missing_markers(at)
+
+    # by score, one unit
+    at.radio(key="wl_by").set_value("score")
+    at.number_input(key="wl_n").set_value(1).run()
+    assert list(at.dataframe[0].value["unit"]) == [LOW]
+
+
+def test_why_low_link_opens_the_source_sentence(archive, media_managers):  # noqa: F811
+    at = start("why_low", index="par_index", year="2021", group="district", province="Tỉnh Bắc Giang")
+    rows = read_csv(download(at, media_managers, "dl_why_low"))
+    row = rows[rows["kind"] == "cause"].iloc[0]
+    from urllib.parse import parse_qs, urlparse
+    q = {k: v[0] for k, v in parse_qs(urlparse(row["link"]).query).items()}
+    at = start("documents", **q)
+    assert at.selectbox(key="doc").value == row["doc_id"]
+    assert f'id="f{int(row["finding_id"])}"' in html_bodies(at) and "pl-focus" in html_bodies(at)

@@ -20,6 +20,7 @@ from corpus.store.documents import (  # noqa: F401
     document_texts,
     documents_summary,
     duplicate_ids,
+    duplicate_links,
     publication_dates,
     recent_documents,
     save_document,

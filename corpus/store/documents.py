@@ -169,6 +169,11 @@ def duplicate_ids(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
 
 
+def duplicate_links(conn: Connection) -> dict[str, str]:
+    """{near-duplicate document: the earlier document it repeats}, so one story counts once."""
+    return {r[0]: r[1] for r in conn.execute("SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Documents, findings and findings with a vector (zeros for a store without tables yet)."""
     try:

@@ -18,6 +18,8 @@ appstate.header("Tìm kiếm · Search",
                 "Semantic + keyword search over figures, weaknesses, causes and remedies.")
 
 opts = appstate.view("filter_options", db, ver)
+st.page_link("parlens/pages/why_low.py", label="Vì sao đơn vị xếp hạng thấp? · Why do units rank low?",
+             icon=":material/trending_down:")
 
 
 def _set_query(q: str) -> None:
