@@ -165,3 +165,42 @@ def test_why_low_link_opens_the_source_sentence(archive, media_managers):  # noq
     at = start("documents", **q)
     assert at.selectbox(key="doc").value == row["doc_id"]
     assert f'id="f{int(row["finding_id"])}"' in html_bodies(at) and "pl-focus" in html_bodies(at)
+
+
+# --------------------------------------------------------------------------
+# 3. Figure reconciliation
+# --------------------------------------------------------------------------
+
+
+def test_figures_reconciled_across_sources(archive, media_managers):  # noqa: F811
+    at = start("figures")
+    rec = read_csv(download(at, media_managers, "dl_reconciled"))
+    low = rec[(rec["unit"] == LOW) & (rec["value_type"] == "percent") & (rec["year"] == 2021)]
+    assert len(low) == 1
+    low = low.iloc[0]
+    # two articles, 72.3 and 71.8; the republished copy of the first is not a third source
+    assert low["sources"] == 2 and bool(low["conflict"]) and low["distinct_values"] == 2
+    assert low["consensus"] == pytest.approx(72.05)
+    assert "72.3 ← bg-2022-huyen" in low["values"] and "71.8 ← bg-2022-huyen-khac" in low["values"]
+    assert "dang-lai" not in low["values"]
+    assert not rec[rec["unit"] == "huyện Việt Yên"]["conflict"].any() or rec.empty
+
+    dis = read_csv(download(at, media_managers, "dl_disagreements"))
+    assert set(dis["value"]) == {72.3, 71.8} and dis["citation"].str.contains("tinbacgiang.example.vn").any()
+
+    # the figures download: the findings contract, then sources and conflict
+    figs = read_csv(download(at, media_managers, "dl_figures"))
+    assert list(figs.columns[:len(CONTRACT)]) == CONTRACT and list(figs.columns[-2:]) == ["sources", "conflict"]
+    mine = figs[(figs["unit"].str.contains("Sơn Động", na=False)) & (figs["value"] == 71.8)]
+    assert len(mine) == 1 and mine.iloc[0]["sources"] == 2 and bool(mine.iloc[0]["conflict"])
+    assert_no_missing_markers(at)
+
+
+def test_the_cli_export_contract_is_unchanged(archive, tmp_path):
+    from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS
+    from parlens.cli import main
+
+    out = tmp_path / "f.csv"
+    assert main(["--db", str(archive), "export", "--csv", str(out)]) == 0
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(df.columns) == list(CONTRACT_COLUMNS) + list(EXTRA_COLUMNS)
