@@ -22,6 +22,8 @@ page = st.navigation({
                 url_path="figures"),
         st.Page("parlens/pages/units.py", title="Đơn vị · Units", icon=":material/location_city:",
                 url_path="units"),
+        st.Page("parlens/pages/sessions.py", title="Phiên chất vấn · Sessions", icon=":material/forum:",
+                url_path="sessions"),
         st.Page("parlens/pages/documents.py", title="Văn bản · Documents", icon=":material/article:",
                 url_path="documents"),
     ],

@@ -1059,3 +1059,133 @@ def why_low(conn: store.Connection, metric: str, year: int, unit_type: str, prov
     findings["year"] = findings["year"].astype("Int64")
     return {"ranking": table.reindex(columns=list(RANKING_COLUMNS)), "bottom": bottom, "findings": findings,
             "undated": undated, "copies": copies}
+
+
+# --------------------------------------------------------------------------
+# Sessions: questioning and supervision, who asked, who answered, what was promised
+# --------------------------------------------------------------------------
+
+SESSION_LIST_COLUMNS = ("doc_id", "title", "published", "site", "doc_type", "askers", "answerers", "questions",
+                        "answers", "promises", "findings", "citation")
+PARTICIPANT_COLUMNS = ("turn", "stance", "speaker", "speaker_role", "constituency", "answers_turn", "findings")
+PAIR_COLUMNS = ("question_turn", "asker", "asker_role", "asker_constituency", "question", "answer_turn", "answerer",
+                "answerer_role", "answerer_unit", "answer", "promises", "findings")
+SESSION_FINDING_COLUMNS = ("turn", "stance", "speaker", "speaker_role", "speaker_unit", "kind", "subtype", "text",
+                           "unit", "year", "answers_turn", "citation", "link", "sentence", "finding_id")
+_DELEGATE = re.compile(r"^\s*(?:tổ\s+)?(?:đại biểu|đoàn đbqh|đb)\s+", re.IGNORECASE)
+
+
+def constituency(speaker_unit: str | None, role: str | None) -> str:
+    """Whom a speaker speaks for: the body they speak for, else their role's place ("đại biểu
+    huyện X" → "huyện X"), without stray brackets."""
+    if isinstance(speaker_unit, str) and speaker_unit.strip():
+        return speaker_unit.strip()
+    if not isinstance(role, str):
+        return ""
+    text = role.strip().strip("()").strip()
+    if text.count("(") != text.count(")"):
+        text = text.replace("(", "").replace(")", "")
+    return _DELEGATE.sub("", text).strip() if _DELEGATE.match(text) else ""
+
+
+def clean_role(role: str | None) -> str | None:
+    """A role as shown: without an unbalanced bracket left over from a turn label."""
+    if not isinstance(role, str):
+        return role
+    text = role.strip()
+    if text.count("(") != text.count(")"):
+        text = text.replace("(", "").replace(")", "").strip()
+    return text
+
+
+def _session_rows(conn: store.Connection, doc_id: str) -> list[dict]:
+    rows = store.findings(conn, FindingFilter(doc_id=doc_id))
+    for r in rows:
+        r["answers_turn"] = _extra(r).get("answers_turn")
+        r["speaker_role"] = clean_role(r["speaker_role"])
+    return sorted(rows, key=lambda r: r["start"])
+
+
+def _promises(rows: list[dict]) -> list[dict]:
+    """Remedies an answering speaker (or, in a session without turns, anyone not asking) stated."""
+    remedies = [r for r in rows if r["kind"] == "remedy"]
+    if any(r["stance"] for r in rows):
+        return [r for r in remedies if r["stance"] == "answering"]
+    return remedies
+
+
+def sessions_table(conn: store.Connection) -> pd.DataFrame:
+    """Every questioning or supervision session document with who asked and answered and what
+    was promised; near-duplicate copies are left out."""
+    docs = [d for d in store.documents_summary(conn) if d["doc_type"] in SESSION_TYPES and d["status"] == "processed"
+            and not d.get("duplicate_of")]
+    out = []
+    for d in docs:
+        rows = _session_rows(conn, d["doc_id"])
+        askers = {r["speaker"] for r in rows if r["stance"] == "asking" and r["speaker"]}
+        answerers = {r["speaker"] for r in rows if r["stance"] == "answering" and r["speaker"]}
+        out.append({"doc_id": d["doc_id"], "title": d["title"], "published": d["published"], "site": d["site"],
+                    "doc_type": d["doc_type"], "askers": ", ".join(sorted(askers)),
+                    "answerers": ", ".join(sorted(answerers)),
+                    "questions": len({r["turn"] for r in rows if r["stance"] == "asking"}),
+                    "answers": len({r["turn"] for r in rows if r["stance"] == "answering"}),
+                    "promises": len(_promises(rows)), "findings": len(rows),
+                    "citation": citation(d["title"], d["site"], d["published"], d["url"])})
+    return pd.DataFrame(out, columns=list(SESSION_LIST_COLUMNS))
+
+
+def session_view(conn: store.Connection, doc_id: str) -> dict | None:
+    """One session: its citation, the speakers turn by turn, question → answer pairs with the
+    findings in each, the promises made, and every finding with its turn."""
+    doc = store.document(conn, doc_id)
+    if doc is None:
+        return None
+    rows = _session_rows(conn, doc_id)
+    cite = citation(doc.get("title"), doc.get("site"), doc.get("published"), doc.get("url"))
+    findings = pd.DataFrame([{**r, "stance": STANCE_LABELS.get(r["stance"] or "", r["stance"]),
+                              "unit": r["unit_name"] or r["unit"], "year": r["year"] or _year_of(r["published"]),
+                              "citation": cite, "link": finding_link(doc_id, r["id"]), "finding_id": r["id"]}
+                             for r in rows], columns=list(SESSION_FINDING_COLUMNS))
+    for col in ("turn", "year", "answers_turn"):
+        findings[col] = pd.array(findings[col], dtype="Int64")
+    turns: dict[int, dict] = {}
+    for r in rows:
+        if r["turn"] is None:
+            continue
+        t = turns.setdefault(int(r["turn"]), {"turn": int(r["turn"]), "stance": r["stance"], "speaker": r["speaker"],
+                                              "speaker_role": r["speaker_role"], "speaker_unit": r["speaker_unit"],
+                                              "answers_turn": r["answers_turn"], "rows": []})
+        t["rows"].append(r)
+    participants = pd.DataFrame([{"turn": t["turn"], "stance": STANCE_LABELS.get(t["stance"] or "", t["stance"]),
+                                  "speaker": t["speaker"], "speaker_role": t["speaker_role"],
+                                  "constituency": constituency(t["speaker_unit"], t["speaker_role"]),
+                                  "answers_turn": t["answers_turn"], "findings": len(t["rows"])}
+                                 for t in sorted(turns.values(), key=lambda t: t["turn"])],
+                                columns=list(PARTICIPANT_COLUMNS))
+    participants["answers_turn"] = pd.array(participants["answers_turn"], dtype="Int64")
+
+    def texts(t: dict | None, kinds=None) -> str:
+        if not t:
+            return ""
+        return " · ".join(f"[{kind_short(r['kind'])}] {r['text']}" for r in t["rows"]
+                          if kinds is None or r["kind"] in kinds)
+
+    pairs = []
+    questions = [t for t in sorted(turns.values(), key=lambda t: t["turn"]) if t["stance"] == "asking"]
+    for q in questions:
+        answers = [t for t in sorted(turns.values(), key=lambda t: t["turn"]) if t["answers_turn"] == q["turn"]]
+        for a in answers or [None]:
+            pairs.append({"question_turn": q["turn"], "asker": q["speaker"], "asker_role": q["speaker_role"],
+                          "asker_constituency": constituency(q["speaker_unit"], q["speaker_role"]),
+                          "question": texts(q), "answer_turn": a["turn"] if a else None,
+                          "answerer": a["speaker"] if a else None, "answerer_role": a["speaker_role"] if a else None,
+                          "answerer_unit": a["speaker_unit"] if a else None, "answer": texts(a),
+                          "promises": texts(a, ("remedy",)),
+                          "findings": len(q["rows"]) + (len(a["rows"]) if a else 0)})
+    pairs_df = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
+    pairs_df["answer_turn"] = pd.array(pairs_df["answer_turn"], dtype="Int64")
+    promise_ids = {r["id"] for r in _promises(rows)}
+    promises = findings[findings["finding_id"].isin(promise_ids)].reset_index(drop=True)
+    return {"doc": {"id": doc_id, "title": doc.get("title"), "published": doc.get("published"),
+                    "site": doc.get("site"), "url": doc.get("url"), "doc_type": doc.get("doc_type"), "citation": cite},
+            "participants": participants, "pairs": pairs_df, "promises": promises, "findings": findings}

@@ -456,3 +456,13 @@ def test_hostile_markdown_is_shown_as_text(rw_db):
     at = start("search", q="cán bộ gây phiền hà cải cách hành chính chậm")
     live = [s for s in rendered_markdown(at) if LIVE_MARKDOWN.search(s) and "evil" in s]
     assert not live, live
+
+
+def test_sessions_and_why_low_pages_load_on_the_seeds(ro_app):
+    at = start("sessions")
+    assert at.title[0].value.startswith("Phiên chất vấn")
+    listed = store_rows(ro_app, "SELECT count(*) FROM documents WHERE doc_type IN ('session report', 'transcript') "
+                                "AND status = 'processed' AND duplicate_of IS NULL")[0][0]
+    assert listed and len(at.selectbox(key="session_doc").options) == listed
+    at = start("why_low")
+    assert at.title[0].value.startswith("Vì sao xếp hạng thấp") and not at.exception

@@ -204,3 +204,40 @@ def test_the_cli_export_contract_is_unchanged(archive, tmp_path):
     assert main(["--db", str(archive), "export", "--csv", str(out)]) == 0
     df = pd.read_csv(out, encoding="utf-8-sig")
     assert list(df.columns) == list(CONTRACT_COLUMNS) + list(EXTRA_COLUMNS)
+
+
+# --------------------------------------------------------------------------
+# 4. Sessions
+# --------------------------------------------------------------------------
+
+SESSION = "bg-2023-chat-van"
+
+
+def test_session_page_pairs_questions_with_answers_and_promises(archive, media_managers):  # noqa: F811
+    at = start("sessions")
+    assert at.selectbox(key="session_doc").value == SESSION      # the only session; articles are not listed
+    sessions = read_csv(download(at, media_managers, "dl_sessions"))
+    assert list(sessions["doc_id"]) == [SESSION]
+
+    speakers = next(d.value for d in at.dataframe if "constituency" in d.value.columns)
+    asking = speakers[speakers["stance"].str.startswith("chất vấn")]
+    assert {"Nguyễn Văn An", "Lê Thị Hoa"} <= set(asking["speaker"])
+    assert "huyện Sơn Động" in set(asking["constituency"])
+    assert not speakers["speaker_role"].fillna("").str.contains(r"\)$").any()
+
+    pairs = read_csv(download(at, media_managers, "dl_session_pairs"))
+    first = pairs[pairs["asker"] == "Nguyễn Văn An"].iloc[0]
+    assert first["answerer"] == "Trần Thị Bình" and first["answerer_unit"] == "Sở Nội vụ"
+    assert first["answer_turn"] > first["question_turn"] and "phối hợp với huyện Sơn Động" in first["promises"]
+    assert any("Hỏi · Q" in plain(m.value) for m in at.markdown)
+    assert any("Sở Nội vụ sẽ phối hợp" in plain(s.value) for s in at.success)
+
+    promises = read_csv(download(at, media_managers, "dl_session_promises"))
+    assert list(promises.columns[:len(CONTRACT)]) == CONTRACT
+    assert set(promises["kind"]) == {"remedy"} and set(promises["speaker"]) <= {"Trần Thị Bình", "Phạm Văn Cường"}
+    everything = read_csv(download(at, media_managers, "dl_session_findings"))
+    assert set(everything["doc_id"]) == {SESSION} and {"answers_turn", "citation", "turn", "stance"} <= set(
+        everything.columns)
+    (n,) = store_rows(archive, "SELECT count(*) FROM findings WHERE doc_id = ?", (SESSION,))[0]
+    assert len(everything) == n
+    assert_no_missing_markers(at)
