@@ -294,7 +294,9 @@ def from_url(key: str, param: str, options, cast: Callable = str, default=None) 
             value = cast(raw)
         except (TypeError, ValueError):
             value = None
-        if value is not None and value in list(options) and st.session_state.get(f"_url_{key}") != raw:
+        came_from_us = st.session_state.get(f"_shared_{param}") == raw      # share_link wrote it
+        if (value is not None and value in list(options) and not came_from_us
+                and st.session_state.get(f"_url_{key}") != raw):
             st.session_state[key] = value
             st.session_state[f"_url_{key}"] = raw
             return
@@ -304,13 +306,17 @@ def from_url(key: str, param: str, options, cast: Callable = str, default=None) 
 
 def share_link(params: dict[str, str | None]) -> None:
     """Write the page's current selection into the URL (st.query_params), so the address bar is a
-    link to this view; parameters given as None are removed."""
+    link to this view; parameters given as None are removed. What is written is remembered, so
+    `from_url` applies only a URL the user brought, never the one this page wrote."""
     for name, value in params.items():
         if value is None or value == "":
             if name in st.query_params:
                 del st.query_params[name]
-        elif st.query_params.get(name) != str(value):
-            st.query_params[name] = str(value)
+            st.session_state.pop(f"_shared_{name}", None)
+        else:
+            if st.query_params.get(name) != str(value):
+                st.query_params[name] = str(value)
+            st.session_state[f"_shared_{name}"] = str(value)
 
 
 def dataframe(df: pd.DataFrame, **kwargs) -> None:

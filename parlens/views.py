@@ -223,9 +223,12 @@ def findings_table(conn: store.Connection, kind: str | None = None, unit: str | 
     """Findings joined with their document: the contract CSV columns first, then the extras."""
     rows = contract_rows(conn, FindingFilter(kind=kind, unit=unit, year=year, doc_id=doc_id))
     columns = list(CONTRACT_COLUMNS) + (list(EXTRA_COLUMNS) if extra else [])
-    df = pd.DataFrame(rows, columns=columns + ["id"])
+    urls = store.document_urls(conn, {r["doc_id"] for r in rows}) if extra else {}
+    for r in rows:
+        r["citation"] = citation(r.get("title"), r.get("site"), r.get("published"), urls.get(r["doc_id"]))
+    df = pd.DataFrame(rows, columns=columns + ["id", "citation"])
     df = df.rename(columns={"id": "finding_id"})
-    return df[columns + ["finding_id"]] if extra else df[columns]
+    return df[columns + ["citation", "finding_id"]] if extra else df[columns]
 
 
 FIGURE_COLUMNS = ("unit", "unit_type", "province", "metric", "value", "value_type", "value_role", "year", "rank_position",
@@ -318,14 +321,16 @@ def unit_profile(conn: store.Connection, key: str) -> dict:
             "unit_type": first.get("unit_type"), "province": first.get("province"),
             "unit_code": first.get("unit_code"), "documents": len({r["doc_id"] for r in rows})}
     fig_cols = ["metric", "value", "value_type", "year", "rank_position", "rank_total", "text", "doc_id", "title",
-                "finding_id"]
-    figures = pd.DataFrame([{**r, "finding_id": r["id"]} for r in rows if r["kind"] == "figure"], columns=fig_cols)
+                "citation", "finding_id"]
+    figures = pd.DataFrame([{**r, "finding_id": r["id"], "citation": _cite(r)} for r in rows if r["kind"] == "figure"],
+                           columns=fig_cols)
     figures["value"] = pd.to_numeric(figures["value"], errors="coerce")
     stmt_cols = ["kind", "subtype", "text", "speaker", "speaker_role", "stance", "published", "doc_id", "title",
-                 "finding_id"]
-    problems = pd.DataFrame([{**r, "finding_id": r["id"]} for r in rows if r["kind"] in ("weakness", "cause")],
+                 "citation", "finding_id"]
+    problems = pd.DataFrame([{**r, "finding_id": r["id"], "citation": _cite(r)} for r in rows
+                             if r["kind"] in ("weakness", "cause")], columns=stmt_cols)
+    remedies = pd.DataFrame([{**r, "finding_id": r["id"], "citation": _cite(r)} for r in rows if r["kind"] == "remedy"],
                             columns=stmt_cols)
-    remedies = pd.DataFrame([{**r, "finding_id": r["id"]} for r in rows if r["kind"] == "remedy"], columns=stmt_cols)
     series = figures[figures["value"].notna() & figures["year"].notna()
                      & figures["value_type"].isin(COMPARABLE_VALUE_TYPES)]
     if not series.empty:
@@ -501,12 +506,19 @@ def theme_trend(themes: Sequence, doc_years: dict[str, int | None], share: bool 
     return pd.DataFrame(rows, columns=["theme_id", "label", "year", "documents", "year_documents", "share", "value"])
 
 
-MEMBER_COLUMNS = ("text", "unit", "unit_type", "year", "doc_id", "similarity", "finding_id")
+MEMBER_COLUMNS = ("text", "unit", "unit_type", "year", "doc_id", "similarity", "citation", "finding_id")
 
 
-def theme_members(theme) -> pd.DataFrame:
+def citations(conn: store.Connection, ids: Sequence[int]) -> dict[int, str]:
+    """{finding id: its document's citation line} for the findings asked for."""
+    return {r["id"]: _cite(r) for r in store.findings(conn, ids=[int(i) for i in ids if i is not None])}
+
+
+def theme_members(theme, cites: dict[int, str] | None = None) -> pd.DataFrame:
+    cites = cites or {}
     rows = [{"text": m.text, "unit": m.unit, "unit_type": m.unit_type, "year": m.year, "doc_id": m.doc_id,
              "similarity": round(float(getattr(m, "similarity", 0.0)), 3),
+             "citation": cites.get(getattr(m, "finding_id", None), ""),
              "finding_id": getattr(m, "finding_id", None)} for m in theme.members]
     df = pd.DataFrame(rows, columns=list(MEMBER_COLUMNS))
     df["year"] = pd.array(df["year"], dtype="Int64")
@@ -551,7 +563,7 @@ def themes_sharing_units(themes: Sequence) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 HIT_COLUMNS = ("rank", "score", "kind", "text", "unit", "province", "year", "speaker", "speaker_role", "stance",
-               "doc_id", "title", "published", "sentence", "finding_id")
+               "doc_id", "title", "published", "sentence", "citation", "finding_id")
 
 
 def hits_table(conn: store.Connection, hits: Iterable) -> pd.DataFrame:
@@ -565,6 +577,7 @@ def hits_table(conn: store.Connection, hits: Iterable) -> pd.DataFrame:
                      "province": h.province, "year": h.year, "speaker": h.speaker,
                      "speaker_role": e.get("speaker_role"), "stance": e.get("stance"), "doc_id": h.doc_id,
                      "title": h.title, "published": e.get("published"), "sentence": e.get("sentence"),
+                     "citation": _cite({**e, "title": e.get("title", h.title)}),
                      "finding_id": int(h.finding_id),
                      "_offset": (e.get("start", h.start) - (e.get("sent_start") if e.get("sent_start") is not None
                                                            else e.get("start", h.start))),

@@ -241,3 +241,67 @@ def test_session_page_pairs_questions_with_answers_and_promises(archive, media_m
     (n,) = store_rows(archive, "SELECT count(*) FROM findings WHERE doc_id = ?", (SESSION,))[0]
     assert len(everything) == n
     assert_no_missing_markers(at)
+
+
+# --------------------------------------------------------------------------
+# 5. Shareable links and citations
+# --------------------------------------------------------------------------
+
+
+def open_link(**query):
+    """A browser opening a shared link to the start page: the query is there on the first run."""
+    from streamlit.testing.v1 import AppTest
+
+    from test_app import APP
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_shared_search_link_opens_on_its_query_and_filters(archive):
+    at = open_link(q="cán bộ một cửa yếu về chuyên môn", kind="cause", unit=LOW)
+    assert at.text_input(key="q").value == "cán bộ một cửa yếu về chuyên môn"
+    assert at.selectbox(key="kind").value == "cause" and at.selectbox(key="unit").value == LOW
+    hits = at.dataframe[0].value
+    assert len(hits) and set(hits["kind"]) == {"cause"} and set(hits["unit"]) == {LOW}
+    assert hits["citation"].str.contains(r"\.example\.vn · \d\d/\d\d/20\d\d · https://", regex=True).all()
+    # changing a filter rewrites the link
+    at.selectbox(key="kind").set_value("__all__").run()
+    assert "kind" not in at.query_params and at.query_params.get("unit") in (LOW, [LOW])
+
+
+def test_why_low_selection_is_in_the_url(archive):
+    at = start("why_low")
+    at.selectbox(key="wl_year").set_value(2021).run()
+    at.radio(key="wl_by").set_value("score").run()
+    q = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert q["index"] == "par_index" and q["year"] == "2021" and q["group"] == "district" and q["by"] == "score"
+    assert q["province"] == "Tỉnh Bắc Giang"
+    again = start("why_low", **q)
+    assert again.radio(key="wl_by").value == "score" and again.selectbox(key="wl_year").value == 2021
+
+
+def test_units_and_documents_put_their_selection_in_the_url(archive):
+    at = start("units")
+    keys = at.selectbox(key="unit_key").options
+    rows = store_rows(archive, "SELECT unit_type || ':' || unit_code FROM findings WHERE unit_name = ? LIMIT 1", (LOW,))
+    at.selectbox(key="unit_key").set_value(rows[0][0]).run()
+    assert at.selectbox(key="unit_key").value == rows[0][0] and len(keys) > 1
+    assert at.query_params.get("unit") in (rows[0][0], [rows[0][0]])
+    at = start("documents")
+    at.selectbox(key="doc").set_value("bg-2022-huyen-khac").run()
+    assert at.selectbox(key="doc").value == "bg-2022-huyen-khac"
+    assert at.query_params.get("doc") in ("bg-2022-huyen-khac", ["bg-2022-huyen-khac"])
+
+
+@pytest.mark.parametrize("page,query", [("documents", {"doc": "bg-2022-huyen"}), ("units", {}), ("figures", {}),
+                                        ("why_low", {}), ("sessions", {})])
+def test_every_finding_row_shown_has_a_citation(archive, page, query):
+    at = start(page, **query)
+    finding_tables = [d.value for d in at.dataframe if "text" in d.value.columns]
+    assert finding_tables
+    for df in finding_tables:
+        assert "citation" in df.columns
+        assert (df["citation"].fillna("").str.len() > 0).all()

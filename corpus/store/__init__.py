@@ -16,6 +16,7 @@ from corpus.store.documents import (  # noqa: F401
     data_version,
     document,
     document_counts,
+    document_urls,
     document_identity,
     document_texts,
     documents_summary,

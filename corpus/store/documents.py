@@ -169,6 +169,17 @@ def duplicate_ids(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
 
 
+def document_urls(conn: Connection, doc_ids) -> dict[str, str]:
+    """{document id: its source URL} for the documents asked for that have one."""
+    out: dict[str, str] = {}
+    ids = list(dict.fromkeys(doc_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        out.update({r[0]: r[1] for r in conn.execute(
+            f"SELECT id, url FROM documents WHERE url IS NOT NULL AND id IN ({','.join('?' * len(chunk))})", chunk)})
+    return out
+
+
 def duplicate_links(conn: Connection) -> dict[str, str]:
     """{near-duplicate document: the earlier document it repeats}, so one story counts once."""
     return {r[0]: r[1] for r in conn.execute("SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}

@@ -36,10 +36,12 @@ with st.expander(f"Tất cả văn bản · All documents ({len(docs)})", expand
 doc_id = st.selectbox("Văn bản · Document", ids, key="doc", format_func=lambda d: labels.get(d, d))
 
 
-if doc_id != wanted and "doc" in st.query_params:
-    # the reader shows another document now: the URL's finding no longer applies
+if doc_id != wanted:
+    # the reader shows another document now: the URL names it (a shareable link), and the URL's
+    # finding no longer applies
     st.query_params.pop("f", None)
     st.query_params["doc"] = doc_id
+    st.session_state["_doc_from_url"] = doc_id
 
 doc = appstate.view("document", db, ver, doc_id)
 if doc is None:

@@ -89,17 +89,20 @@ st.subheader("Bảng số liệu · All figures", anchor=False)
 metrics = sorted(figs["metric"].dropna().unique())
 vtypes = sorted(figs["value_type"].dropna().unique())
 with st.container(horizontal=True):
+    url_metrics = [m for m in (st.query_params.get("metric") or "").split(",") if m in metrics]
     sel_metrics = st.multiselect("Chỉ số · Metric", metrics, format_func=views.metric_label, key="fig_metric",
-                                 placeholder="Tất cả · All", width=360)
+                                 placeholder="Tất cả · All", width=360, default=url_metrics)
     sel_types = st.multiselect("Kiểu giá trị · Value type", vtypes, key="fig_vtype",
                                format_func=lambda v: views.VALUE_TYPE_LABELS.get(v, v),
                                placeholder="Tất cả · All", width=260)
-    unit_query = st.text_input("Đơn vị chứa · Unit contains", key="fig_unit", width=240)
+    unit_query = st.text_input("Đơn vị chứa · Unit contains", key="fig_unit", width=240,
+                               value=st.query_params.get("unit") or "")
     with_unit = st.toggle("Chỉ số liệu có đơn vị · Only figures with a unit", value=True, key="fig_with_unit")
 years = sorted(int(y) for y in figs["year"].dropna().unique())
 year_range = None
 if len(years) > 1:
     year_range = st.slider("Năm · Years", years[0], years[-1], (years[0], years[-1]), key="fig_years", width=480)
+appstate.share_link({"metric": ",".join(sel_metrics), "unit": unit_query.strip()})
 view = figs
 if sel_metrics:
     view = view[view["metric"].isin(sel_metrics)]

@@ -12,7 +12,9 @@ appstate.header("Hạn chế lặp lại · Recurring weaknesses",
 
 GROUPS = views.theme_group_labels()
 kind = st.radio("Nhóm · Group", list(GROUPS), format_func=GROUPS.get, horizontal=True, key="theme_kind",
-                label_visibility="collapsed")
+                label_visibility="collapsed",
+                index=list(GROUPS).index(st.query_params["kind"]) if st.query_params.get("kind") in GROUPS else 0)
+appstate.share_link({"kind": kind})
 
 status = appstate.themes_status(db, kind)
 if status["stale"]:
@@ -106,12 +108,13 @@ with right:
         appstate.csv_download(trend, f"parlens-theme-trend-{kind}.csv", key="dl_theme_trend")
 
 st.subheader("Chi tiết chủ đề · Theme details", anchor=False)
+cites = appstate.view("citations", db, ver, tuple(m.finding_id for t in themes[:40] for m in t.members))
 for i, t in enumerate(themes[:40]):
     title = (f"#{t.id} {views.md(t.label)} — {t.n_statements} phát biểu · {t.n_documents} văn bản · "
              f"{t.n_units} đơn vị · {t.years_text}")
     with st.expander(title, expanded=False):
         st.markdown(f"> {views.md(t.quote)}")
-        members = views.theme_members(t)
+        members = views.theme_members(t, cites)
         units = views.theme_units(t)
         mtab, utab = st.tabs([f"Phát biểu · Statements ({len(members)})",
                               f"Đơn vị cùng hạn chế · Units sharing it ({len(units)})"])

@@ -29,7 +29,8 @@ def _label(r: dict) -> str:
 
 labels = {r["unit_key"]: _label(r) for r in units.to_dict("records")}
 wanted = st.query_params.get("unit")
-if wanted in keys and st.session_state.get("_unit_from_url") != wanted:
+if (wanted in keys and st.session_state.get("_unit_from_url") != wanted
+        and st.session_state.get("_shared_unit") != wanted):      # a link brought here, not our own URL
     st.session_state["unit_key"] = wanted
     st.session_state["_unit_from_url"] = wanted
 
@@ -38,6 +39,7 @@ profile_tab, map_tab, list_tab = st.tabs(["Hồ sơ đơn vị · Unit profile",
 
 with profile_tab:
     key = st.selectbox("Đơn vị · Unit", keys, format_func=lambda k: labels.get(k, k), key="unit_key", width=520)
+    appstate.share_link({"unit": key})
     prof = appstate.view("unit_profile", db, ver, key)
     u = prof["unit"]
     st.subheader(views.md(u["unit"] or key), anchor=False)
