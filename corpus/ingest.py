@@ -89,15 +89,27 @@ def origin_of(source: str | None, id_from_path: bool) -> str | None:
     return os.path.realpath(source)
 
 
-def prepare(raw: RawDocument, version: str) -> DocumentRecord:
-    """Clean the text and read its metadata; nothing here touches the store."""
+def prepare(raw: RawDocument, version: str, default_year: int | None = None) -> DocumentRecord:
+    """Clean the text and read its metadata; nothing here touches the store.
+
+    `default_year` dates a document that carries no date (no source date field, no
+    dateline) to that year ("2019", a year-only ISO date); the year is part of its
+    content hash, so ingesting again with another year replaces it.
+    """
     text = clean_text(raw.text)
     meta = extract_metadata(text, title=raw.title, url=raw.url, published=raw.published, raw_text=raw.text)
+    published, hash_version = meta.published, version
+    if published is None and default_year is not None:
+        published = f"{int(default_year):04d}"
+        hash_version = f"{version}\x00default-year={published}"
     return DocumentRecord(
-        id=raw.doc_id, text=text, title=meta.title, published=meta.published, site=meta.site,
+        id=raw.doc_id, text=text, title=meta.title, published=published, site=meta.site,
         doc_type=meta.doc_type, source=origin_of(raw.source, True) if raw.id_from_path else raw.source,
-        url=raw.url, content_hash=content_hash(text, meta.title, version),
+        url=raw.url, content_hash=content_hash(text, meta.title, hash_version),
     )
+
+
+DEFAULT_YEAR_NOTE = "publication year assumed (ingest --default-year)"
 
 
 
@@ -111,17 +123,19 @@ class Task:
     stored_hash: str | None = None
 
 
-def analyse_batch(tasks: list[Task], analyse: AnalyseFn, version: str, triage: bool = True) -> list[Analysed]:
+def analyse_batch(tasks: list[Task], analyse: AnalyseFn, version: str, triage: bool = True,
+                  default_year: int | None = None) -> list[Analysed]:
     """Clean, skip the unchanged, triage, analyse and sign each document of a batch.
 
     Depends on nothing but its arguments, so any worker can run it; one bad
-    document fails alone and its batch is kept.
+    document fails alone and its batch is kept. `default_year` dates undated
+    documents (see `prepare`); their analyses say so in their notes.
     """
     out: list[Analysed] = []
     for task in tasks:
         raw = task.raw
         try:
-            record = prepare(raw, version)
+            record = prepare(raw, version, default_year)
         except Exception as exc:
             out.append(Analysed("failed", error=f"{printable(raw.source)}: could not clean the text ({exc})"))
             continue
@@ -143,6 +157,8 @@ def analyse_batch(tasks: list[Task], analyse: AnalyseFn, version: str, triage: b
                                                  f"({result.__class__.__name__}: {result})")
         else:
             result.signature = signature_bytes(item.record.text)
+            if default_year is not None and item.record.published == f"{int(default_year):04d}":
+                result.notes = [*result.notes, DEFAULT_YEAR_NOTE]
             item.analysis = result
     return out
 
@@ -176,17 +192,18 @@ def ingest(paths: list[Path], conn: store.Connection, analyse: AnalyseFn, versio
            progress: bool = True, batch_size: int = 16,
            on_document: Callable[[str, str], None] | None = None,
            triage: bool = True, pool: Executor | None = None, dedup: bool = True,
-           in_flight: int | None = None) -> IngestSummary:
+           in_flight: int | None = None, default_year: int | None = None) -> IngestSummary:
     """Ingest every document under `paths` into the store behind `conn`.
 
     `analyse` runs in this process, or in `pool` (any Executor; then it must be
     picklable and load its models once per worker). At most `in_flight`
     batches (default: twice the pool's workers) are out at any time.
+    `default_year` dates the documents that carry no date (dumps without dates).
     """
     summary = IngestSummary()
     bar = tqdm(desc="ingest", unit="doc", disable=not progress, dynamic_ncols=True)
     writer = _Writer(conn, DuplicateFinder(store.signatures(conn)) if dedup else None, summary, bar, on_document)
-    step = partial(analyse_batch, analyse=analyse, version=version, triage=triage)
+    step = partial(analyse_batch, analyse=analyse, version=version, triage=triage, default_year=default_year)
     batches = _tasks(iter_documents([Path(p) for p in paths]), conn, summary, on_document, batch_size)
     if pool is None:
         for tasks in batches:

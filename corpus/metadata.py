@@ -3,7 +3,11 @@
 Scraped pages put the headline and a date line near the top in many layouts
 ("Thứ tư, ngày 05/07/2023 15:56 PM", "Cập nhật lúc09:59, Thứ Ba, 11/07/2017",
 "Ngày đăng 30/08/2023 | 13:30", "03/06/2022 5:53 PM"); all of them carry a
-dd/mm/yyyy date, which is what is looked for in the header lines.
+dd/mm/yyyy date, which is what is looked for in the header lines. A date counts only
+on a dateline: a header line that, once its date, times and dateline words (weekdays,
+"ngày đăng", "cập nhật lúc", GMT+7, view counts) are taken out, holds at most a few
+words, and that is not the headline: "Ban hành Luật Quy hoạch từ 1.1.2019" dates no
+article.
 """
 from __future__ import annotations
 
@@ -18,6 +22,13 @@ DOC_TYPES = ("news article", "session report", "transcript")
 HEADER_LINES = 8
 
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d{2})(?!\d)")
+# Times and dateline words around a publication date; what is left of a dateline is at most
+# DATELINE_WORDS other words (a site name, an author's initials).
+_TIME = re.compile(r"(?<!\d)\d{1,2}\s*[:hg]\s*\d{2}(?:\s*:\s*\d{2})?(?!\d)", re.IGNORECASE)
+_DATELINE_VOCAB = re.compile(
+    r"\b(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s*nhật|cn|t[2-7]|ngày|đăng|cập\s*nhật|xuất\s*bản|lúc|giờ|"
+    r"gmt|utc|am|pm|sa|ch|view\s*count|lượt\s*xem|updated|published|posted)\b", re.IGNORECASE)
+DATELINE_WORDS = 3
 _DOMAIN = re.compile(r"\b((?:[a-z0-9-]+\.)+(?:gov\.vn|com\.vn|org\.vn|net\.vn|edu\.vn|vn|com|net|org))\b", re.IGNORECASE)
 # A transcript turn: a speaker label at the start of a line, then a colon.
 _TURN = re.compile(
@@ -34,25 +45,42 @@ class Metadata:
     doc_type: str
 
 
-def parse_date(text: str) -> str | None:
-    """First valid dd/mm/yyyy date on a short header line, as ISO yyyy-mm-dd.
+def is_dateline(line: str) -> bool:
+    """A header line that states when the page was published: a date with little else."""
+    if len(line) > 120 or not _DATE.search(line):
+        return False
+    rest = _DATELINE_VOCAB.sub(" ", _TIME.sub(" ", _DATE.sub(" ", line)))
+    return len(re.findall(r"[^\W\d_]+", rest)) <= DATELINE_WORDS
 
-    Body paragraphs are skipped: their dates are of decisions and meetings.
-    """
-    for line in text.split("\n")[:HEADER_LINES]:
-        if len(line) > 120:
+
+def _first_date(line: str) -> str | None:
+    for m in _DATE.finditer(line):
+        day, month, year = (int(g) for g in m.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
             continue
-        for m in _DATE.finditer(line):
-            day, month, year = (int(g) for g in m.groups())
-            try:
-                return date(year, month, day).isoformat()
-            except ValueError:
-                continue
+    return None
+
+
+def parse_date(text: str, title: str | None = None) -> str | None:
+    """The first valid date on a dateline among the header lines, as ISO yyyy-mm-dd.
+
+    Body paragraphs are skipped (their dates are of decisions and meetings), and so is
+    the headline (`title`, or any line that reads as more than a date): a number in a
+    title is never a publication date.
+    """
+    headline = " ".join((title or "").split())
+    for line in text.split("\n")[:HEADER_LINES]:
+        if headline and " ".join(line.split()) == headline:
+            continue
+        if is_dateline(line) and (found := _first_date(line)):
+            return found
     return None
 
 
 def _is_date_line(line: str) -> bool:
-    return bool(_DATE.search(line)) and len(line) < 80
+    return len(line) < 80 and is_dateline(line)
 
 
 def guess_title(text: str) -> str:
@@ -112,7 +140,7 @@ def extract_metadata(text: str, title: str | None = None, url: str | None = None
     pub = normalise_date(published) if published else None
     return Metadata(
         title=title,
-        published=pub or parse_date(text),
+        published=pub or parse_date(text, title),
         site=guess_site(raw_text or text, url),
         doc_type=guess_doc_type(text, title),
     )
@@ -127,4 +155,4 @@ def normalise_date(value: str) -> str | None:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
         except ValueError:
             return None
-    return parse_date(value)
+    return _first_date(value)

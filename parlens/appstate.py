@@ -260,11 +260,70 @@ def chips(items: list[tuple[str, str | None]]) -> str:
     return "".join(out)
 
 
+def document_counts(db: str | Path) -> dict[str, int]:
+    """Documents in all, analysed, skipped, near-duplicates, undated (zeros without a store)."""
+    try:
+        with closing(connect_ro(db)) as conn:
+            return views.document_counts(conn)
+    except (store.StoreError, store.DatabaseError):
+        return {"documents": 0, "analysed": 0, "skipped": 0, "duplicates": 0, "undated": 0}
+
+
 def sidebar_status(db: Path) -> None:
     state = store_state(db)
     with st.sidebar:
-        st.caption(f"**{state['documents']}** văn bản · documents  \n**{state['findings']}** phát hiện · findings")
+        if state["documents"]:
+            c = document_counts(db)
+            st.caption(f"**{c['documents']}** văn bản · documents  \n"
+                       f"**{c['analysed']}** đã phân tích · analysed (**{c['duplicates']}** gần trùng · "
+                       f"near-duplicates, **{c['undated']}** không rõ ngày · undated)  \n"
+                       f"**{c['skipped']}** bỏ qua vì không liên quan · skipped as off-topic  \n"
+                       f"**{state['findings']}** phát hiện · findings")
+        else:
+            st.caption(f"**0** văn bản · documents  \n**{state['findings']}** phát hiện · findings")
         st.caption(f"Kho · Store: `{db}`")
+
+
+def from_url(key: str, param: str, options, cast: Callable = str, default=None) -> None:
+    """Let the URL choose a widget's value: `?param=value` sets `st.session_state[key]` once per
+    new URL value (when it is one of `options`), so a shared link opens on the same selection;
+    `default` seeds the widget when neither the URL nor the user has chosen yet."""
+    raw = st.query_params.get(param)
+    if raw is not None:
+        try:
+            value = cast(raw)
+        except (TypeError, ValueError):
+            value = None
+        came_from_us = st.session_state.get(f"_shared_{param}") == raw      # share_link wrote it
+        if (value is not None and value in list(options) and not came_from_us
+                and st.session_state.get(f"_url_{key}") != raw):
+            st.session_state[key] = value
+            st.session_state[f"_url_{key}"] = raw
+            return
+    if default is not None and key not in st.session_state:
+        st.session_state[key] = default
+
+
+def share_link(params: dict[str, str | None]) -> None:
+    """Write the page's current selection into the URL (st.query_params), so the address bar is a
+    link to this view; parameters given as None are removed. What is written is remembered, so
+    `from_url` applies only a URL the user brought, never the one this page wrote."""
+    for name, value in params.items():
+        if value is None or value == "":
+            if name in st.query_params:
+                del st.query_params[name]
+            st.session_state.pop(f"_shared_{name}", None)
+        else:
+            if st.query_params.get(name) != str(value):
+                st.query_params[name] = str(value)
+            st.session_state[f"_shared_{name}"] = str(value)
+
+
+def dataframe(df: pd.DataFrame, **kwargs) -> None:
+    """st.dataframe as every page shows tables: no index, and no None/nan/NaN for missing values
+    (empty text cells, "–" for missing numbers)."""
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(views.display_frame(df), placeholder=views.MISSING, **kwargs)
 
 
 # --------------------------------------------------------------------------

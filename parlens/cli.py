@@ -43,6 +43,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _year(text: str) -> int:
+    """argparse type for --default-year: a four-digit year."""
+    if not (text.isdigit() and len(text) == 4 and 1900 <= int(text) <= 2100):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year (1900-2100)")
+    return int(text)
+
+
 def cmd_ingest(args) -> int:
     from corpus.ingest import ingest
     from parlens import service
@@ -56,7 +63,8 @@ def cmd_ingest(args) -> int:
             else:
                 analyse, version = service.WorkerAnalyser(embed, args.model), service.pipeline_version()
             summary = ingest([Path(p) for p in args.paths], conn, analyse, version, progress=not args.quiet,
-                             batch_size=args.batch_size, triage=not args.all, pool=pool, in_flight=in_flight)
+                             batch_size=args.batch_size, triage=not args.all, pool=pool, in_flight=in_flight,
+                             default_year=args.default_year)
         if embed and (summary.added or summary.replaced):
             service.build_index(conn, service.encoder(args.model).name, db_path=_db(args), save=True)
             for kind in () if args.no_themes else theme_groups():
@@ -199,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-themes", action="store_true", help="do not rebuild the themes after ingest")
     s.add_argument("--all", action="store_true", help="analyse every document, not only those about reform")
     s.add_argument("--model", help="sentence-transformers model name or path for embeddings")
+    s.add_argument("--default-year", type=_year, metavar="YEAR",
+                   help="publication year of documents that carry no date (no date field, no dateline)")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_ingest)
 

@@ -136,18 +136,53 @@ def _year_of(published: str | None) -> int | None:
 
 
 def document_years(conn: store.Connection) -> dict[str, int | None]:
-    """Each document's year: its publication year, else the year most of its findings name."""
-    years = {doc_id: _year_of(published) for doc_id, published in store.publication_dates(conn).items()}
-    for doc_id in [d for d, y in years.items() if y is None]:
-        years[doc_id] = store.commonest_finding_year(conn, doc_id)
-    return years
+    """Each analysed document's publication year (None when undated: per-year views leave it out;
+    a number its findings name is no publication date)."""
+    return {doc_id: _year_of(published) for doc_id, published in store.publication_dates(conn).items()}
 
 
 def documents_per_year(conn: store.Connection, years: dict[str, int | None] | None = None) -> Counter:
-    """Documents per year, near-duplicates counted once (the denominator of theme trends)."""
+    """Documents per year, near-duplicates counted once (the denominator of theme trends);
+    undated documents are not counted (see `document_counts`)."""
     years = document_years(conn) if years is None else years
     dups = store.duplicate_ids(conn)
     return Counter(y for d, y in years.items() if y and d not in dups)
+
+
+def document_counts(conn: store.Connection) -> dict[str, int]:
+    """Documents in all, analysed, skipped as off-topic, near-duplicates and undated."""
+    return store.document_counts(conn)
+
+
+def counts_text(c: dict[str, int]) -> str:
+    """One line for wherever a document count is shown: what the count is made of."""
+    return (f"{c['documents']} văn bản · documents: {c['analysed']} đã phân tích · analysed "
+            f"({c['duplicates']} gần trùng · near-duplicates, {c['undated']} không rõ ngày · undated), "
+            f"{c['skipped']} bỏ qua · skipped")
+
+
+def undated_text(n: int, what: str = "văn bản không rõ ngày · undated documents") -> str:
+    """The note under a per-year view: how many items it leaves out for want of a year."""
+    return f"Không tính {n} {what} · {n} left out of this per-year view." if n else ""
+
+
+MISSING = "–"   # what a table shows for a missing value (never None, nan or NaN)
+
+
+def display_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A table as shown to users: missing text is an empty cell; numbers stay numbers (their
+    missing values show as MISSING through the table's placeholder)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [("" if _is_missing(v) else v) for v in out[col]]
+    return out
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
 
 
 def index_status(conn: store.Connection) -> dict:
@@ -166,7 +201,8 @@ def filter_options(conn: store.Connection) -> dict:
 # --------------------------------------------------------------------------
 
 def document_columns() -> tuple[str, ...]:
-    return ("doc_id", "title", "published", "site", "doc_type", "status", *count_columns(), "chars", "url")
+    return ("doc_id", "title", "published", "site", "doc_type", "status", "duplicate_of", *count_columns(), "chars",
+            "url")
 
 
 def documents_table(conn: store.Connection) -> pd.DataFrame:
@@ -187,19 +223,22 @@ def findings_table(conn: store.Connection, kind: str | None = None, unit: str | 
     """Findings joined with their document: the contract CSV columns first, then the extras."""
     rows = contract_rows(conn, FindingFilter(kind=kind, unit=unit, year=year, doc_id=doc_id))
     columns = list(CONTRACT_COLUMNS) + (list(EXTRA_COLUMNS) if extra else [])
-    df = pd.DataFrame(rows, columns=columns + ["id"])
+    urls = store.document_urls(conn, {r["doc_id"] for r in rows}) if extra else {}
+    for r in rows:
+        r["citation"] = citation(r.get("title"), r.get("site"), r.get("published"), urls.get(r["doc_id"]))
+    df = pd.DataFrame(rows, columns=columns + ["id", "citation"])
     df = df.rename(columns={"id": "finding_id"})
-    return df[columns + ["finding_id"]] if extra else df[columns]
+    return df[columns + ["citation", "finding_id"]] if extra else df[columns]
 
 
 FIGURE_COLUMNS = ("unit", "unit_type", "province", "metric", "value", "value_type", "value_role", "year", "rank_position",
                   "rank_total", "rank_direction", "text", "sentence", "doc_id", "title", "published",
-                  "unit_code", "finding_id")
+                  "site", "url", "citation", "unit_code", "finding_id")
 
 
 def figures_table(conn: store.Connection) -> pd.DataFrame:
-    """Every figure with its unit, metric, value, year, rank and source document and sentence."""
-    rows = [{**r, "finding_id": r["id"], "unit": r["unit_name"] or r["unit"]}
+    """Every figure with its unit, metric, value, year, rank and source document, sentence and citation."""
+    rows = [{**r, "finding_id": r["id"], "unit": r["unit_name"] or r["unit"], "citation": _cite(r)}
             for r in store.findings(conn, FindingFilter(kind="figure"))]
     df = pd.DataFrame(rows, columns=list(FIGURE_COLUMNS))
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
@@ -282,14 +321,16 @@ def unit_profile(conn: store.Connection, key: str) -> dict:
             "unit_type": first.get("unit_type"), "province": first.get("province"),
             "unit_code": first.get("unit_code"), "documents": len({r["doc_id"] for r in rows})}
     fig_cols = ["metric", "value", "value_type", "year", "rank_position", "rank_total", "text", "doc_id", "title",
-                "finding_id"]
-    figures = pd.DataFrame([{**r, "finding_id": r["id"]} for r in rows if r["kind"] == "figure"], columns=fig_cols)
+                "citation", "finding_id"]
+    figures = pd.DataFrame([{**r, "finding_id": r["id"], "citation": _cite(r)} for r in rows if r["kind"] == "figure"],
+                           columns=fig_cols)
     figures["value"] = pd.to_numeric(figures["value"], errors="coerce")
     stmt_cols = ["kind", "subtype", "text", "speaker", "speaker_role", "stance", "published", "doc_id", "title",
-                 "finding_id"]
-    problems = pd.DataFrame([{**r, "finding_id": r["id"]} for r in rows if r["kind"] in ("weakness", "cause")],
+                 "citation", "finding_id"]
+    problems = pd.DataFrame([{**r, "finding_id": r["id"], "citation": _cite(r)} for r in rows
+                             if r["kind"] in ("weakness", "cause")], columns=stmt_cols)
+    remedies = pd.DataFrame([{**r, "finding_id": r["id"], "citation": _cite(r)} for r in rows if r["kind"] == "remedy"],
                             columns=stmt_cols)
-    remedies = pd.DataFrame([{**r, "finding_id": r["id"]} for r in rows if r["kind"] == "remedy"], columns=stmt_cols)
     series = figures[figures["value"].notna() & figures["year"].notna()
                      & figures["value_type"].isin(COMPARABLE_VALUE_TYPES)]
     if not series.empty:
@@ -453,7 +494,7 @@ def theme_trend(themes: Sequence, doc_years: dict[str, int | None], share: bool 
     for t in list(themes)[:top]:
         docs_by_year: dict[int, set] = defaultdict(set)
         for m in t.members:
-            y = doc_years.get(m.doc_id) or m.year
+            y = doc_years.get(m.doc_id) if m.doc_id in doc_years else m.year
             if y:
                 docs_by_year[int(y)].add(m.canonical_doc if hasattr(m, "canonical_doc") else m.doc_id)
         for year in sorted(per_year):
@@ -465,12 +506,19 @@ def theme_trend(themes: Sequence, doc_years: dict[str, int | None], share: bool 
     return pd.DataFrame(rows, columns=["theme_id", "label", "year", "documents", "year_documents", "share", "value"])
 
 
-MEMBER_COLUMNS = ("text", "unit", "unit_type", "year", "doc_id", "similarity", "finding_id")
+MEMBER_COLUMNS = ("text", "unit", "unit_type", "year", "doc_id", "similarity", "citation", "finding_id")
 
 
-def theme_members(theme) -> pd.DataFrame:
+def citations(conn: store.Connection, ids: Sequence[int]) -> dict[int, str]:
+    """{finding id: its document's citation line} for the findings asked for."""
+    return {r["id"]: _cite(r) for r in store.findings(conn, ids=[int(i) for i in ids if i is not None])}
+
+
+def theme_members(theme, cites: dict[int, str] | None = None) -> pd.DataFrame:
+    cites = cites or {}
     rows = [{"text": m.text, "unit": m.unit, "unit_type": m.unit_type, "year": m.year, "doc_id": m.doc_id,
              "similarity": round(float(getattr(m, "similarity", 0.0)), 3),
+             "citation": cites.get(getattr(m, "finding_id", None), ""),
              "finding_id": getattr(m, "finding_id", None)} for m in theme.members]
     df = pd.DataFrame(rows, columns=list(MEMBER_COLUMNS))
     df["year"] = pd.array(df["year"], dtype="Int64")
@@ -515,7 +563,7 @@ def themes_sharing_units(themes: Sequence) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 HIT_COLUMNS = ("rank", "score", "kind", "text", "unit", "province", "year", "speaker", "speaker_role", "stance",
-               "doc_id", "title", "published", "sentence", "finding_id")
+               "doc_id", "title", "published", "sentence", "citation", "finding_id")
 
 
 def hits_table(conn: store.Connection, hits: Iterable) -> pd.DataFrame:
@@ -529,6 +577,7 @@ def hits_table(conn: store.Connection, hits: Iterable) -> pd.DataFrame:
                      "province": h.province, "year": h.year, "speaker": h.speaker,
                      "speaker_role": e.get("speaker_role"), "stance": e.get("stance"), "doc_id": h.doc_id,
                      "title": h.title, "published": e.get("published"), "sentence": e.get("sentence"),
+                     "citation": _cite({**e, "title": e.get("title", h.title)}),
                      "finding_id": int(h.finding_id),
                      "_offset": (e.get("start", h.start) - (e.get("sent_start") if e.get("sent_start") is not None
                                                            else e.get("start", h.start))),
@@ -694,3 +743,462 @@ def render_document(doc: dict, kinds: Iterable[str] | None = None, entity_labels
         wanted = set(entity_labels)
         ents = [e for e in ents if e.get("label") in wanted]
     return render_highlights(doc.get("text") or "", findings, ents, focus=focus)
+
+
+# --------------------------------------------------------------------------
+# Citations and links: every finding row says where it comes from
+# --------------------------------------------------------------------------
+
+DOCS_URL = "documents"      # the documents page's url_path (app.py)
+
+
+def date_text(published: str | None) -> str:
+    """A stored date as readers write it: dd/mm/yyyy, or the year alone for a year-only date."""
+    if not isinstance(published, str) or not published:
+        return ""
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", published)
+    return f"{m.group(3)}/{m.group(2)}/{m.group(1)}" if m else published
+
+
+def citation(title: str | None, site: str | None, published: str | None, url: str | None) -> str:
+    """One citation line: title, site, date, URL (what is known of them)."""
+    parts = [p for p in (title, site, date_text(published), url) if isinstance(p, str) and p.strip()]
+    return " · ".join(" ".join(p.split()) for p in parts)
+
+
+def finding_link(doc_id: str, finding_id: int | None = None) -> str:
+    """A relative link to the reader with the finding marked (the documents page reads ?doc=&f=)."""
+    from urllib.parse import urlencode
+    query = {"doc": doc_id}
+    if finding_id is not None and not pd.isna(finding_id):
+        query["f"] = str(int(finding_id))
+    return f"{DOCS_URL}?{urlencode(query)}"
+
+
+def _cite(r: dict) -> str:
+    return citation(r.get("title"), r.get("site"), r.get("published"), r.get("url"))
+
+
+# --------------------------------------------------------------------------
+# Figure reconciliation: one unit, metric and year reported by several articles
+# --------------------------------------------------------------------------
+
+RECONCILED_COLUMNS = ("unit", "unit_type", "province", "metric", "value_type", "year", "consensus", "sources",
+                      "distinct_values", "conflict", "values", "unit_key")
+RECONCILE_KEY = ("unit_key", "metric", "value_type", "value_role", "year")
+
+
+def _value_text(v: float) -> str:
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def _figure_frame(figures: pd.DataFrame, duplicates: dict[str, str]) -> pd.DataFrame:
+    """Figures that can be compared: a unit, a year and a value; near-duplicates folded into
+    the document they repeat (`source`)."""
+    df = figures[figures["unit"].notna() & figures["year"].notna() & figures["value"].notna()].copy()
+    df["unit_key"] = [unit_key(t, c, u) for t, c, u in zip(df["unit_type"], df["unit_code"], df["unit"])]
+    df["value_role"] = df["value_role"].fillna("level")
+    df["source"] = [duplicates.get(d, d) for d in df["doc_id"]]
+    df["value"] = df["value"].astype(float).round(2)
+    return df
+
+
+def reconcile_figures(figures: pd.DataFrame, duplicates: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per unit, metric, value type, role and year: the consensus value (the value most sources
+    give; the median on a tie), how many sources (near-duplicates count once) report it, and
+    whether they disagree, with every value and its sources."""
+    duplicates = duplicates or {}
+    df = _figure_frame(figures, duplicates)
+    rows = []
+    for key, group in df.groupby(list(RECONCILE_KEY), sort=True, dropna=False):
+        by_value: dict[float, set] = defaultdict(set)
+        for v, src in zip(group["value"], group["source"]):
+            by_value[float(v)].add(src)
+        counts = Counter({v: len(s) for v, s in by_value.items()})
+        top = max(counts.values())
+        tied = sorted(v for v, n in counts.items() if n == top)
+        consensus = tied[0] if len(tied) == 1 else float(pd.Series(
+            [v for v, s in by_value.items() for _ in s]).median())
+        first = group.iloc[0]
+        rows.append({"unit": first["unit"], "unit_type": first["unit_type"], "province": first["province"],
+                     "metric": key[1], "value_type": key[2], "year": int(key[4]), "consensus": consensus,
+                     "sources": len(set(group["source"])), "distinct_values": len(by_value),
+                     "conflict": len(by_value) > 1,
+                     "values": " | ".join(f"{_value_text(v)} ← {', '.join(sorted(s))}"
+                                          for v, s in sorted(by_value.items(), key=lambda kv: (-len(kv[1]), kv[0]))),
+                     "unit_key": key[0], "_role": key[3]})
+    out = pd.DataFrame(rows, columns=list(RECONCILED_COLUMNS) + ["_role"])
+    out = out[out["_role"] != "neutral"].drop(columns="_role")
+    out["year"] = out["year"].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+DISAGREEMENT_COLUMNS = ("unit", "metric", "value_type", "year", "value", "consensus", "doc_id", "duplicate_of",
+                        "title", "site", "published", "citation", "link", "text", "finding_id")
+
+
+def figure_disagreements(figures: pd.DataFrame, duplicates: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every figure of a unit, metric and year on which sources disagree: each value with its source."""
+    duplicates = duplicates or {}
+    df = _figure_frame(figures, duplicates)
+    rec = reconcile_figures(figures, duplicates)
+    rec = rec[rec["conflict"]]
+    if rec.empty:
+        return pd.DataFrame(columns=list(DISAGREEMENT_COLUMNS))
+    consensus = {(r.unit_key, r.metric, r.value_type, int(r.year)): r.consensus for r in rec.itertuples()}
+    rows = []
+    for r in df.to_dict("records"):
+        k = (r["unit_key"], r["metric"], r["value_type"], int(r["year"]))
+        if k in consensus and r["value_role"] != "neutral":
+            rows.append({**r, "year": int(r["year"]), "consensus": consensus[k],
+                         "duplicate_of": duplicates.get(r["doc_id"]), "citation": _cite(r),
+                         "link": finding_link(r["doc_id"], r["finding_id"])})
+    out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
+    return out.sort_values(["unit", "metric", "year", "value", "doc_id"]).reset_index(drop=True)
+
+
+def figure_sources(figures: pd.DataFrame, duplicates: dict[str, str] | None = None) -> pd.DataFrame:
+    """`sources` (documents reporting the figure's unit, metric and year; near-duplicates once)
+    and `conflict` (whether they give different values) for each figure row, by finding id;
+    empty for figures that name no unit, year or value."""
+    duplicates = duplicates or {}
+    df = _figure_frame(figures, duplicates)
+    rec = reconcile_figures(figures, duplicates)
+    info = {(r.unit_key, r.metric, r.value_type, int(r.year)): (int(r.sources), bool(r.conflict), r.consensus)
+            for r in rec.itertuples()}
+    rows = []
+    for r in df.itertuples():
+        got = info.get((r.unit_key, r.metric, r.value_type, int(r.year)))
+        if got and r.value_role != "neutral":
+            rows.append({"finding_id": int(r.finding_id), "sources": got[0], "conflict": got[1],
+                         "consensus": got[2]})
+    out = pd.DataFrame(rows, columns=["finding_id", "sources", "conflict", "consensus"])
+    return out
+
+
+def figures_with_sources(conn: store.Connection) -> pd.DataFrame:
+    """The figures table with each row's citation, `sources`, `conflict` and `consensus`."""
+    figs = figures_table(conn)
+    dups = store.duplicate_links(conn)
+    extra = figure_sources(figs, dups)
+    out = figs.merge(extra, on="finding_id", how="left")
+    out["sources"] = out["sources"].astype("Int64")
+    out["conflict"] = out["conflict"].astype("boolean")
+    return out
+
+
+def reconciled_figures(conn: store.Connection) -> pd.DataFrame:
+    return reconcile_figures(figures_table(conn), store.duplicate_links(conn))
+
+
+def disagreements(conn: store.Connection) -> pd.DataFrame:
+    return figure_disagreements(figures_table(conn), store.duplicate_links(conn))
+
+
+# --------------------------------------------------------------------------
+# Why low: the units at the bottom of an index, with what was said about them
+# --------------------------------------------------------------------------
+
+RANK_GROUPS = {
+    "province": "Tỉnh/TP · Provinces",
+    "ministry": "Bộ, ngành · Ministries",
+    "department": "Sở, ngành của một tỉnh · Departments of a province",
+    "district": "Quận/huyện của một tỉnh · Districts of a province",
+}
+GROUPS_IN_PROVINCE = ("department", "district")
+SESSION_TYPES = ("session report", "transcript")
+STATEMENT_KINDS = ("weakness", "cause", "remedy")
+RELATION_LABELS = {
+    "about": "về đơn vị · about the unit",
+    "said": "đơn vị nói · said by the unit",
+    "asked": "đại biểu chất vấn · asked by a questioner",
+    "answered": "trả lời chất vấn · answer to a question",
+}
+RANKING_COLUMNS = ("unit", "province", "rank", "rank_position", "rank_total", "score", "score_type", "sources",
+                   "conflict", "unit_key")
+WHY_LOW_COLUMNS = ("unit", "rank", "score", "kind", "subtype", "text", "relation", "speaker", "speaker_role",
+                   "speaker_unit", "stance", "year", "citation", "link", "doc_id", "title", "site", "published",
+                   "url", "sentence", "unit_key", "finding_id")
+
+
+def ranking_options(conn: store.Connection) -> pd.DataFrame:
+    """Which rankings the store can show: (metric, year, unit_type, province) with the number of
+    units that have a rank or a score there (figures that name a unit and a year)."""
+    figs = figures_table(conn)
+    df = figs[figs["unit"].notna() & figs["year"].notna() & figs["unit_type"].isin(tuple(RANK_GROUPS))
+              & figs["value_type"].isin(("rank", *COMPARABLE_VALUE_TYPES))
+              & (figs["value_role"].fillna("level") == "level")]
+    df = df.assign(unit_key=[unit_key(t, c, u) for t, c, u in zip(df["unit_type"], df["unit_code"], df["unit"])],
+                   province=df["province"].fillna(""))
+    out = (df.groupby(["metric", "year", "unit_type", "province"], as_index=False)
+             .agg(units=("unit_key", "nunique")))
+    out["year"] = out["year"].astype(int)
+    return out.sort_values(["metric", "year", "unit_type", "province"]).reset_index(drop=True)
+
+
+def ranking(conn: store.Connection, metric: str, year: int, unit_type: str,
+            province: str | None = None) -> pd.DataFrame:
+    """Every unit of a group (a level, and a province for departments and districts) with its
+    rank and score for `metric` in `year`, as the sources agree on them (consensus)."""
+    figs = figures_table(conn)
+    dups = store.duplicate_links(conn)
+    df = figs[(figs["metric"] == metric) & (figs["year"] == int(year)) & (figs["unit_type"] == unit_type)
+              & figs["unit"].notna() & (figs["value_role"].fillna("level") == "level")]
+    if province and unit_type in GROUPS_IN_PROVINCE:
+        df = df[df["province"] == province]
+    if df.empty:
+        return pd.DataFrame(columns=list(RANKING_COLUMNS))
+    rec = reconcile_figures(df, dups)
+    keyed = df.assign(unit_key=[unit_key(t, c, u) for t, c, u in zip(df["unit_type"], df["unit_code"], df["unit"])])
+    scores = rec[rec["value_type"].isin(COMPARABLE_VALUE_TYPES)]
+    score_type = scores["value_type"].value_counts().idxmax() if not scores.empty else None
+    totals = keyed["rank_total"].dropna()
+    group_total = int(totals.max()) if len(totals) else None
+    rows = []
+    for key, group in keyed.groupby("unit_key", sort=False):
+        ranks = rec[(rec["unit_key"] == key) & (rec["value_type"] == "rank")]
+        sc = scores[(scores["unit_key"] == key) & (scores["value_type"] == score_type)]
+        position = int(round(float(ranks["consensus"].iloc[0]))) if not ranks.empty else None
+        total = group["rank_total"].dropna()
+        total = int(total.max()) if len(total) else group_total
+        last = (group["rank_direction"] == "bottom").any()
+        if position is None and last and total:
+            position = total
+        rows.append({"unit": group["unit"].mode().iloc[0], "province": group["province"].iloc[0],
+                     "rank": (f"{position}/{total}" if position and total else str(position) if position
+                              else "cuối bảng · last" if last else ""),
+                     "rank_position": position, "rank_total": total,
+                     "score": float(sc["consensus"].iloc[0]) if not sc.empty else None,
+                     "score_type": score_type if not sc.empty else None,
+                     "sources": int(max(sc["sources"].max() if not sc.empty else 0,
+                                        ranks["sources"].max() if not ranks.empty else 0,
+                                        group["doc_id"].map(lambda d: dups.get(d, d)).nunique())),
+                     "conflict": bool(sc["conflict"].any() or ranks["conflict"].any()),
+                     "unit_key": key, "_last": last})
+    out = pd.DataFrame(rows)
+    out["_relative"] = [(p / t) if p and t else (1.0 if last else None)
+                        for p, t, last in zip(out["rank_position"], out["rank_total"], out["_last"])]
+    out = out.drop(columns="_last")
+    for col in ("rank_position", "rank_total"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def bottom_units(table: pd.DataFrame, by: str = "rank", n: int = 5) -> pd.DataFrame:
+    """The `n` units at the bottom: by rank (last place first; units with no rank after those
+    with one) or by score (lowest first; units with no score left out)."""
+    if table.empty:
+        return table.reindex(columns=list(RANKING_COLUMNS))
+    if by == "score":
+        df = table[table["score"].notna()].sort_values(["score", "unit"])
+    else:
+        df = table.assign(_has=table["_relative"].notna(), _rel=table["_relative"].fillna(-1.0),
+                          _score=table["score"].fillna(float("inf")))
+        df = df.sort_values(["_has", "_rel", "_score", "unit"], ascending=[False, False, True, True])
+    return df.head(int(n))[list(RANKING_COLUMNS)].reset_index(drop=True)
+
+
+def _extra(row: dict) -> dict:
+    import json
+    value = row.get("extra")
+    if isinstance(value, dict):
+        return value
+    try:
+        return json.loads(value) if value else {}
+    except ValueError:
+        return {}
+
+
+def _mentions(name: str, *texts) -> bool:
+    folded = name.casefold()
+    return any(isinstance(t, str) and folded in t.casefold() for t in texts)
+
+
+def statements_for_unit(conn: store.Connection, key: str, name: str) -> list[tuple[str, dict]]:
+    """(relation, finding) for every weakness, cause and remedy the unit stated, was said to have,
+    was asked about by a questioner, or was answered about in a session."""
+    kinds = ",".join(STATEMENT_KINDS)
+    out: dict[int, tuple[str, dict]] = {}
+    for r in store.findings(conn, FindingFilter(kind=kinds, unit_key=key)):
+        out.setdefault(r["id"], ("about", r))
+    for r in store.findings(conn, FindingFilter(kind=kinds, speaker_unit=name)):
+        out.setdefault(r["id"], ("said", r))
+    session = [r for t in SESSION_TYPES for r in store.findings(conn, FindingFilter(kind=kinds, doc_type=t))]
+    asked = {(r["doc_id"], r["turn"]) for r in session if r["stance"] == "asking" and r["turn"] is not None
+             and (unit_key(r["unit_type"], r["unit_code"], r["unit_name"] or r["unit"]) == key
+                  or _mentions(name, r["speaker_role"], r["speaker_unit"]))}
+    for r in session:
+        if (r["doc_id"], r["turn"]) in asked:
+            out.setdefault(r["id"], ("asked", r))
+        elif (r["doc_id"], _extra(r).get("answers_turn")) in asked:
+            out.setdefault(r["id"], ("answered", r))
+    return list(out.values())
+
+
+def why_low(conn: store.Connection, metric: str, year: int, unit_type: str, province: str | None = None,
+            by: str = "rank", n: int = 5, years_after: int | None = 2) -> dict:
+    """The bottom units of a ranking with every weakness, cause and remedy stated about them from
+    the index year to `years_after` years later (None: any year), each with its citation and a
+    link to its source sentence. Near-duplicate documents count once (their copies are left out);
+    undated statements are left out of a year window and counted."""
+    table = ranking(conn, metric, year, unit_type, province)
+    bottom = bottom_units(table, by, n)
+    dups = store.duplicate_links(conn)
+    rows, undated, copies = [], 0, 0
+    order = {k: i for i, k in enumerate(STATEMENT_KINDS)}
+    for u in bottom.to_dict("records"):
+        found = statements_for_unit(conn, u["unit_key"], u["unit"])
+        found.sort(key=lambda rf: (order.get(rf[1]["kind"], 9), rf[1]["published"] or "", rf[1]["doc_id"],
+                                   rf[1]["start"]))
+        for relation, r in found:
+            if r["doc_id"] in dups:
+                copies += 1
+                continue
+            y = r["year"] or _year_of(r["published"])
+            if years_after is not None:
+                if y is None:
+                    undated += 1
+                    continue
+                if not int(year) <= int(y) <= int(year) + int(years_after):
+                    continue
+            rows.append({"unit": u["unit"], "rank": u["rank"], "score": u["score"], "kind": r["kind"],
+                         "subtype": r["subtype"], "text": r["text"], "relation": RELATION_LABELS[relation],
+                         "speaker": r["speaker"], "speaker_role": r["speaker_role"],
+                         "speaker_unit": r["speaker_unit"], "stance": STANCE_LABELS.get(r["stance"] or "", r["stance"]),
+                         "year": y, "citation": _cite(r), "link": finding_link(r["doc_id"], r["id"]),
+                         "doc_id": r["doc_id"], "title": r["title"], "site": r["site"], "published": r["published"],
+                         "url": r["url"], "sentence": r["sentence"], "unit_key": u["unit_key"], "finding_id": r["id"]})
+    findings = pd.DataFrame(rows, columns=list(WHY_LOW_COLUMNS))
+    findings["year"] = findings["year"].astype("Int64")
+    return {"ranking": table.reindex(columns=list(RANKING_COLUMNS)), "bottom": bottom, "findings": findings,
+            "undated": undated, "copies": copies}
+
+
+# --------------------------------------------------------------------------
+# Sessions: questioning and supervision, who asked, who answered, what was promised
+# --------------------------------------------------------------------------
+
+SESSION_LIST_COLUMNS = ("doc_id", "title", "published", "site", "doc_type", "askers", "answerers", "questions",
+                        "answers", "promises", "findings", "citation")
+PARTICIPANT_COLUMNS = ("turn", "stance", "speaker", "speaker_role", "constituency", "answers_turn", "findings")
+PAIR_COLUMNS = ("question_turn", "asker", "asker_role", "asker_constituency", "question", "answer_turn", "answerer",
+                "answerer_role", "answerer_unit", "answer", "promises", "findings")
+SESSION_FINDING_COLUMNS = ("turn", "stance", "speaker", "speaker_role", "speaker_unit", "kind", "subtype", "text",
+                           "unit", "year", "answers_turn", "citation", "link", "sentence", "finding_id")
+_DELEGATE = re.compile(r"^\s*(?:tổ\s+)?(?:đại biểu|đoàn đbqh|đb)\s+", re.IGNORECASE)
+
+
+def constituency(speaker_unit: str | None, role: str | None) -> str:
+    """Whom a speaker speaks for: the body they speak for, else their role's place ("đại biểu
+    huyện X" → "huyện X"), without stray brackets."""
+    if isinstance(speaker_unit, str) and speaker_unit.strip():
+        return speaker_unit.strip()
+    if not isinstance(role, str):
+        return ""
+    text = role.strip().strip("()").strip()
+    if text.count("(") != text.count(")"):
+        text = text.replace("(", "").replace(")", "")
+    return _DELEGATE.sub("", text).strip() if _DELEGATE.match(text) else ""
+
+
+def clean_role(role: str | None) -> str | None:
+    """A role as shown: without an unbalanced bracket left over from a turn label."""
+    if not isinstance(role, str):
+        return role
+    text = role.strip()
+    if text.count("(") != text.count(")"):
+        text = text.replace("(", "").replace(")", "").strip()
+    return text
+
+
+def _session_rows(conn: store.Connection, doc_id: str) -> list[dict]:
+    rows = store.findings(conn, FindingFilter(doc_id=doc_id))
+    for r in rows:
+        r["answers_turn"] = _extra(r).get("answers_turn")
+        r["speaker_role"] = clean_role(r["speaker_role"])
+    return sorted(rows, key=lambda r: r["start"])
+
+
+def _promises(rows: list[dict]) -> list[dict]:
+    """Remedies an answering speaker (or, in a session without turns, anyone not asking) stated."""
+    remedies = [r for r in rows if r["kind"] == "remedy"]
+    if any(r["stance"] for r in rows):
+        return [r for r in remedies if r["stance"] == "answering"]
+    return remedies
+
+
+def sessions_table(conn: store.Connection) -> pd.DataFrame:
+    """Every questioning or supervision session document with who asked and answered and what
+    was promised; near-duplicate copies are left out."""
+    docs = [d for d in store.documents_summary(conn) if d["doc_type"] in SESSION_TYPES and d["status"] == "processed"
+            and not d.get("duplicate_of")]
+    out = []
+    for d in docs:
+        rows = _session_rows(conn, d["doc_id"])
+        askers = {r["speaker"] for r in rows if r["stance"] == "asking" and r["speaker"]}
+        answerers = {r["speaker"] for r in rows if r["stance"] == "answering" and r["speaker"]}
+        out.append({"doc_id": d["doc_id"], "title": d["title"], "published": d["published"], "site": d["site"],
+                    "doc_type": d["doc_type"], "askers": ", ".join(sorted(askers)),
+                    "answerers": ", ".join(sorted(answerers)),
+                    "questions": len({r["turn"] for r in rows if r["stance"] == "asking"}),
+                    "answers": len({r["turn"] for r in rows if r["stance"] == "answering"}),
+                    "promises": len(_promises(rows)), "findings": len(rows),
+                    "citation": citation(d["title"], d["site"], d["published"], d["url"])})
+    return pd.DataFrame(out, columns=list(SESSION_LIST_COLUMNS))
+
+
+def session_view(conn: store.Connection, doc_id: str) -> dict | None:
+    """One session: its citation, the speakers turn by turn, question → answer pairs with the
+    findings in each, the promises made, and every finding with its turn."""
+    doc = store.document(conn, doc_id)
+    if doc is None:
+        return None
+    rows = _session_rows(conn, doc_id)
+    cite = citation(doc.get("title"), doc.get("site"), doc.get("published"), doc.get("url"))
+    findings = pd.DataFrame([{**r, "stance": STANCE_LABELS.get(r["stance"] or "", r["stance"]),
+                              "unit": r["unit_name"] or r["unit"], "year": r["year"] or _year_of(r["published"]),
+                              "citation": cite, "link": finding_link(doc_id, r["id"]), "finding_id": r["id"]}
+                             for r in rows], columns=list(SESSION_FINDING_COLUMNS))
+    for col in ("turn", "year", "answers_turn"):
+        findings[col] = pd.array(findings[col], dtype="Int64")
+    turns: dict[int, dict] = {}
+    for r in rows:
+        if r["turn"] is None:
+            continue
+        t = turns.setdefault(int(r["turn"]), {"turn": int(r["turn"]), "stance": r["stance"], "speaker": r["speaker"],
+                                              "speaker_role": r["speaker_role"], "speaker_unit": r["speaker_unit"],
+                                              "answers_turn": r["answers_turn"], "rows": []})
+        t["rows"].append(r)
+    participants = pd.DataFrame([{"turn": t["turn"], "stance": STANCE_LABELS.get(t["stance"] or "", t["stance"]),
+                                  "speaker": t["speaker"], "speaker_role": t["speaker_role"],
+                                  "constituency": constituency(t["speaker_unit"], t["speaker_role"]),
+                                  "answers_turn": t["answers_turn"], "findings": len(t["rows"])}
+                                 for t in sorted(turns.values(), key=lambda t: t["turn"])],
+                                columns=list(PARTICIPANT_COLUMNS))
+    participants["answers_turn"] = pd.array(participants["answers_turn"], dtype="Int64")
+
+    def texts(t: dict | None, kinds=None) -> str:
+        if not t:
+            return ""
+        return " · ".join(f"[{kind_short(r['kind'])}] {r['text']}" for r in t["rows"]
+                          if kinds is None or r["kind"] in kinds)
+
+    pairs = []
+    questions = [t for t in sorted(turns.values(), key=lambda t: t["turn"]) if t["stance"] == "asking"]
+    for q in questions:
+        answers = [t for t in sorted(turns.values(), key=lambda t: t["turn"]) if t["answers_turn"] == q["turn"]]
+        for a in answers or [None]:
+            pairs.append({"question_turn": q["turn"], "asker": q["speaker"], "asker_role": q["speaker_role"],
+                          "asker_constituency": constituency(q["speaker_unit"], q["speaker_role"]),
+                          "question": texts(q), "answer_turn": a["turn"] if a else None,
+                          "answerer": a["speaker"] if a else None, "answerer_role": a["speaker_role"] if a else None,
+                          "answerer_unit": a["speaker_unit"] if a else None, "answer": texts(a),
+                          "promises": texts(a, ("remedy",)),
+                          "findings": len(q["rows"]) + (len(a["rows"]) if a else 0)})
+    pairs_df = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
+    pairs_df["answer_turn"] = pd.array(pairs_df["answer_turn"], dtype="Int64")
+    promise_ids = {r["id"] for r in _promises(rows)}
+    promises = findings[findings["finding_id"].isin(promise_ids)].reset_index(drop=True)
+    return {"doc": {"id": doc_id, "title": doc.get("title"), "published": doc.get("published"),
+                    "site": doc.get("site"), "url": doc.get("url"), "doc_type": doc.get("doc_type"), "citation": cite},
+            "participants": participants, "pairs": pairs_df, "promises": promises, "findings": findings}

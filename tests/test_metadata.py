@@ -50,3 +50,20 @@ def test_jsonl_dates_and_transcripts():
              "Đại biểu Trần Thị B: Giải pháp là gì?\n"
              "Chủ tịch UBND huyện X: Tăng cường tuyên truyền.\n")
     assert guess_doc_type(turns) == "transcript"
+
+
+@pytest.mark.parametrize("text", [
+    "Ban hành Luật Quy hoạch từ 1.1.2019\nLuật có hiệu lực thi hành kể từ ngày 1.1.2019 trên cả nước.",
+    "Từ 01/7/2021: tăng lương cơ sở\nNội dung bài viết.",
+    "Tin tức\nHướng dẫn thực hiện Nghị quyết số 12 ngày 5/3/2020 của HĐND\nNội dung.",
+])
+def test_a_number_in_a_title_is_not_a_publication_date(text):
+    meta = extract_metadata(text)
+    assert meta.published is None
+    assert meta.title == text.split("\n")[0] or "Nghị quyết" in meta.title
+
+
+def test_a_title_given_by_the_source_is_not_a_dateline():
+    text = "Từ 1.1.2019\nThứ hai, 03/12/2018 08:15 (GMT+7)\nNội dung."
+    assert extract_metadata(text, title="Từ 1.1.2019").published == "2018-12-03"
+    assert extract_metadata("Từ 1.1.2019\nNội dung bài viết.", title="Từ 1.1.2019").published is None

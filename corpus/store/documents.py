@@ -139,7 +139,7 @@ def documents_summary(conn: Connection) -> list[dict]:
     """Every document with its count of findings of each kind (column = the kind's plural)."""
     counts = ", ".join(f"sum(f.kind = '{k.name}') AS {k.plural}" for k in KINDS.values())
     return [dict(r) for r in conn.execute(
-        f"SELECT d.id AS doc_id, d.title, d.published, d.site, d.doc_type, d.status, {counts}, "
+        f"SELECT d.id AS doc_id, d.title, d.published, d.site, d.doc_type, d.status, d.duplicate_of, {counts}, "
         "length(d.text) AS chars, d.url FROM documents d LEFT JOIN findings f ON f.doc_id = d.id GROUP BY d.id "
         "ORDER BY coalesce(d.published, '') DESC, d.id")]
 
@@ -169,6 +169,22 @@ def duplicate_ids(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
 
 
+def document_urls(conn: Connection, doc_ids) -> dict[str, str]:
+    """{document id: its source URL} for the documents asked for that have one."""
+    out: dict[str, str] = {}
+    ids = list(dict.fromkeys(doc_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        out.update({r[0]: r[1] for r in conn.execute(
+            f"SELECT id, url FROM documents WHERE url IS NOT NULL AND id IN ({','.join('?' * len(chunk))})", chunk)})
+    return out
+
+
+def duplicate_links(conn: Connection) -> dict[str, str]:
+    """{near-duplicate document: the earlier document it repeats}, so one story counts once."""
+    return {r[0]: r[1] for r in conn.execute("SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL")}
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Documents, findings and findings with a vector (zeros for a store without tables yet)."""
     try:
@@ -180,6 +196,20 @@ def counts(conn: Connection) -> dict[str, int]:
         }
     except DatabaseError:
         return {"documents": 0, "findings": 0, "embedded": 0}
+
+
+def document_counts(conn: Connection) -> dict[str, int]:
+    """Documents by what became of them: `documents` in all, `analysed` (processed, near-duplicates
+    included), `skipped` (not about the subject), `duplicates` (analysed near-duplicates of an
+    earlier document) and `undated` (analysed without a publication date); zeros without tables."""
+    try:
+        row = conn.execute(
+            "SELECT count(*), coalesce(sum(status = 'processed'), 0), coalesce(sum(status = 'skipped'), 0), "
+            "coalesce(sum(status = 'processed' AND duplicate_of IS NOT NULL), 0), "
+            "coalesce(sum(status = 'processed' AND coalesce(published, '') = ''), 0) FROM documents").fetchone()
+    except DatabaseError:
+        row = (0, 0, 0, 0, 0)
+    return dict(zip(("documents", "analysed", "skipped", "duplicates", "undated"), (int(v) for v in row)))
 
 
 def data_version(conn: Connection) -> tuple:

@@ -10,7 +10,7 @@ from corpus.store.schema import Connection
 
 # A finding with its document's fields and its source sentence: what tables, export and search show.
 _JOINED = (
-    "SELECT f.*, d.title, d.published, d.doc_type, d.site, "
+    "SELECT f.*, d.title, d.published, d.doc_type, d.site, d.url, d.duplicate_of, "
     "substr(d.text, coalesce(f.sent_start, f.start) + 1, "
     "coalesce(f.sent_end, f.end) - coalesce(f.sent_start, f.start)) AS sentence "
     "FROM findings f JOIN documents d ON d.id = f.doc_id"

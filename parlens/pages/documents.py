@@ -24,8 +24,10 @@ if from_url and st.session_state.get("_doc_from_url") != wanted:
     st.session_state["doc"] = wanted
     st.session_state["_doc_from_url"] = wanted
 
+counts = appstate.view("document_counts", db, ver)
 with st.expander(f"Tất cả văn bản · All documents ({len(docs)})", expanded=not from_url):
-    st.dataframe(docs, hide_index=True, column_config={
+    st.caption(views.md(views.counts_text(counts)))
+    appstate.dataframe(docs, column_config={
         "title": st.column_config.TextColumn("title", width="large"),
         "url": st.column_config.LinkColumn("url"),
     })
@@ -34,10 +36,12 @@ with st.expander(f"Tất cả văn bản · All documents ({len(docs)})", expand
 doc_id = st.selectbox("Văn bản · Document", ids, key="doc", format_func=lambda d: labels.get(d, d))
 
 
-if doc_id != wanted and "doc" in st.query_params:
-    # the reader shows another document now: the URL's finding no longer applies
+if doc_id != wanted:
+    # the reader shows another document now: the URL names it (a shareable link), and the URL's
+    # finding no longer applies
     st.query_params.pop("f", None)
     st.query_params["doc"] = doc_id
+    st.session_state["_doc_from_url"] = doc_id
 
 doc = appstate.view("document", db, ver, doc_id)
 if doc is None:
@@ -55,10 +59,11 @@ st.subheader(views.md(doc["title"] or doc["id"]), anchor=False)
 meta = [(doc.get("published") or "không rõ ngày · undated", None),
         (views.DOC_TYPE_LABELS.get(doc.get("doc_type"), doc.get("doc_type") or ""), None),
         (doc.get("site") or "", None), (f"id: {doc['id']}", None)]
-counts = {}
+kind_counts = {}
 for f in doc["findings"]:
-    counts[f["kind"]] = counts.get(f["kind"], 0) + 1
-meta += [(f"{views.kind_short(k)} {counts[k]}", views.kind_colour(k)) for k in views.kinds() if counts.get(k)]
+    kind_counts[f["kind"]] = kind_counts.get(f["kind"], 0) + 1
+meta += [(f"{views.kind_short(k)} {kind_counts[k]}", views.kind_colour(k)) for k in views.kinds()
+         if kind_counts.get(k)]
 st.html(f"<div>{appstate.chips(meta)}</div>")
 if doc.get("url"):
     st.caption(f"Nguồn · Source: {views.md(doc['url'])}")
@@ -89,7 +94,7 @@ if focus_finding is not None:
 st.divider()
 st.subheader("Phát hiện trong văn bản · Findings in this document", anchor=False)
 table = appstate.view("findings_table", db, ver, None, None, None, doc_id)
-st.dataframe(table, hide_index=True, column_config={
+appstate.dataframe(table, column_config={
     "text": st.column_config.TextColumn("text", width="large"),
     "sentence": st.column_config.TextColumn("sentence", width="large"),
 })

@@ -10,12 +10,15 @@ appstate.header("Số liệu · Figures",
                 "Điểm chỉ số, tỉ lệ và thứ hạng theo đơn vị và năm, kèm câu nguồn · "
                 "Scores, rates and ranks by unit and year, each with its source sentence.")
 
-figs = appstate.view("figures_table", db, ver)
+figs = appstate.view("figures_with_sources", db, ver)
 if figs.empty:
     st.info("Chưa có số liệu · No figures yet.")
     st.stop()
 
 ext = views.figure_extremes(figs)
+no_year = int((figs["year"].isna() & figs["unit"].notna()).sum())
+if no_year:
+    st.caption(views.undated_text(no_year, "số liệu không rõ năm · figures without a year"))
 left, right = st.columns(2, gap="large")
 
 with left:
@@ -42,7 +45,7 @@ with left:
                      alt.Tooltip("mentions:Q", title="Số lần nêu")],
         ).properties(height=320)
         st.altair_chart(chart, width="stretch")
-        st.dataframe(series, hide_index=True)
+        appstate.dataframe(series)
         appstate.csv_download(series, "parlens-unit-series.csv", key="dl_series")
 
 with right:
@@ -75,7 +78,7 @@ with right:
         st.altair_chart((dots + labels).properties(height=320), width="stretch")
 
 if not ext.empty:
-    st.dataframe(ext, hide_index=True, column_config={
+    appstate.dataframe(ext, column_config={
         "lowest_value": st.column_config.NumberColumn("lowest_value", format="%.2f"),
         "highest_value": st.column_config.NumberColumn("highest_value", format="%.2f"),
         "year": st.column_config.NumberColumn("year", format="%d"),
@@ -86,17 +89,20 @@ st.subheader("Bảng số liệu · All figures", anchor=False)
 metrics = sorted(figs["metric"].dropna().unique())
 vtypes = sorted(figs["value_type"].dropna().unique())
 with st.container(horizontal=True):
+    url_metrics = [m for m in (st.query_params.get("metric") or "").split(",") if m in metrics]
     sel_metrics = st.multiselect("Chỉ số · Metric", metrics, format_func=views.metric_label, key="fig_metric",
-                                 placeholder="Tất cả · All", width=360)
+                                 placeholder="Tất cả · All", width=360, default=url_metrics)
     sel_types = st.multiselect("Kiểu giá trị · Value type", vtypes, key="fig_vtype",
                                format_func=lambda v: views.VALUE_TYPE_LABELS.get(v, v),
                                placeholder="Tất cả · All", width=260)
-    unit_query = st.text_input("Đơn vị chứa · Unit contains", key="fig_unit", width=240)
+    unit_query = st.text_input("Đơn vị chứa · Unit contains", key="fig_unit", width=240,
+                               value=st.query_params.get("unit") or "")
     with_unit = st.toggle("Chỉ số liệu có đơn vị · Only figures with a unit", value=True, key="fig_with_unit")
 years = sorted(int(y) for y in figs["year"].dropna().unique())
 year_range = None
 if len(years) > 1:
     year_range = st.slider("Năm · Years", years[0], years[-1], (years[0], years[-1]), key="fig_years", width=480)
+appstate.share_link({"metric": ",".join(sel_metrics), "unit": unit_query.strip()})
 view = figs
 if sel_metrics:
     view = view[view["metric"].isin(sel_metrics)]
@@ -109,14 +115,51 @@ if with_unit:
 if year_range and (year_range[0] > years[0] or year_range[1] < years[-1]):
     view = view[view["year"].notna() & view["year"].between(*year_range)]
 st.caption(f"{len(view)} / {len(figs)} số liệu · figures — bấm tiêu đề cột để sắp xếp · click a header to sort")
-st.dataframe(view.drop(columns=["finding_id"]), hide_index=True, column_config={
+appstate.dataframe(view.drop(columns=["finding_id", "site", "url"]), column_config={
     "metric": st.column_config.TextColumn("metric"),
     "value": st.column_config.NumberColumn("value", format="%.2f"),
     "year": st.column_config.NumberColumn("year", format="%d"),
     "text": st.column_config.TextColumn("text", width="medium"),
     "sentence": st.column_config.TextColumn("sentence", width="large"),
     "title": st.column_config.TextColumn("title", width="medium"),
+    "citation": st.column_config.TextColumn("Nguồn · citation", width="medium"),
+    "sources": st.column_config.NumberColumn("Số nguồn · sources",
+                                             help="Văn bản nêu cùng đơn vị, chỉ số, năm (bài đăng lại tính một lần) · "
+                                                  "documents reporting this unit, metric and year (copies once)"),
+    "conflict": st.column_config.CheckboxColumn("Lệch · conflict", help="Các nguồn nêu giá trị khác nhau · "
+                                                                        "the sources give different values"),
+    "consensus": st.column_config.NumberColumn("Đồng thuận · consensus", format="%.2f"),
 })
 ids = view["finding_id"].tolist()
-appstate.csv_download(lambda: appstate.findings_by_ids(db, ids), "parlens-figures.csv", key="dl_figures")
+extra = {"sources": view["sources"].tolist(), "conflict": view["conflict"].tolist()}
+appstate.csv_download(lambda: appstate.findings_by_ids(db, ids, extra), "parlens-figures.csv", key="dl_figures")
+
+st.subheader("Đối chiếu giữa các nguồn · Reconciled across sources", anchor=False)
+st.caption("Mỗi đơn vị, chỉ số và năm: giá trị được nhiều nguồn nêu nhất (trung vị khi ngang nhau), số nguồn "
+           "(bài đăng lại tính một lần) và các giá trị lệch nhau · Per unit, metric and year: the value most "
+           "sources give (the median on a tie), the number of sources (copies once) and any disagreement.")
+reconciled = appstate.view("reconciled_figures", db, ver)
+only_conflicts = st.toggle("Chỉ số liệu lệch nhau · Only disagreements", key="fig_conflicts",
+                           value=bool(reconciled["conflict"].any()))
+shown_rec = reconciled[reconciled["conflict"]] if only_conflicts else reconciled
+appstate.dataframe(shown_rec.drop(columns=["unit_key"]), column_config={
+    "consensus": st.column_config.NumberColumn("Đồng thuận · consensus", format="%.2f"),
+    "year": st.column_config.NumberColumn("year", format="%d"),
+    "sources": st.column_config.NumberColumn("Số nguồn · sources"),
+    "conflict": st.column_config.CheckboxColumn("Lệch · conflict"),
+    "values": st.column_config.TextColumn("Giá trị ← nguồn · values ← sources", width="large"),
+}, key="fig_reconciled")
+appstate.csv_download(shown_rec, "parlens-figures-reconciled.csv", key="dl_reconciled")
+disagree = appstate.view("disagreements", db, ver)
+if not disagree.empty:
+    st.markdown("#### Nguồn của từng giá trị lệch · Each disagreeing value and its source")
+    appstate.dataframe(disagree.drop(columns=["finding_id", "site", "title", "published"]), column_config={
+        "value": st.column_config.NumberColumn("value", format="%.2f"),
+        "consensus": st.column_config.NumberColumn("consensus", format="%.2f"),
+        "year": st.column_config.NumberColumn("year", format="%d"),
+        "citation": st.column_config.TextColumn("Nguồn · citation", width="large"),
+        "link": st.column_config.LinkColumn("Câu nguồn · sentence", display_text="Mở · open"),
+        "text": st.column_config.TextColumn("text", width="medium"),
+    }, key="fig_disagreements")
+    appstate.csv_download(disagree, "parlens-figures-disagreements.csv", key="dl_disagreements")
 

@@ -18,10 +18,26 @@ appstate.header("Tìm kiếm · Search",
                 "Semantic + keyword search over figures, weaknesses, causes and remedies.")
 
 opts = appstate.view("filter_options", db, ver)
+st.page_link("parlens/pages/why_low.py", label="Vì sao đơn vị xếp hạng thấp? · Why do units rank low?",
+             icon=":material/trending_down:")
 
 
 def _set_query(q: str) -> None:
     st.session_state["q"] = q
+
+
+qp = st.query_params   # a shared link opens on its query and filters (widget defaults, first run only)
+
+
+def _index(options: list, param: str) -> int:
+    return options.index(qp.get(param)) if qp.get(param) in options else 0
+
+
+def _int(param: str, default: int | None = None) -> int | None:
+    try:
+        return int(qp.get(param))
+    except (TypeError, ValueError):
+        return default
 
 
 if "q" not in st.session_state and st.query_params.get("q"):
@@ -31,26 +47,32 @@ query = st.text_input("Câu hỏi · Query", key="q", placeholder="vd. cán bộ
                       help="Tiếng Việt có dấu cho kết quả tốt nhất · Vietnamese with diacritics works best.")
 
 with st.container(horizontal=True, gap="small"):
-    kind = st.selectbox("Loại · Kind", [ALL, *views.kinds(), *views.kind_aliases()], key="kind",
+    kinds = [ALL, *views.kinds(), *views.kind_aliases()]
+    kind = st.selectbox("Loại · Kind", kinds, key="kind", index=_index(kinds, "kind"),
                         format_func=lambda k: "Tất cả · All" if k == ALL else views.kind_label(k), width=200)
     province = st.selectbox("Tỉnh/TP · Province", [ALL] + opts["provinces"], key="province",
+                            index=_index([ALL] + opts["provinces"], "province"),
                             format_func=lambda p: "Tất cả · All" if p == ALL else p, width=200)
-    unit = st.selectbox("Đơn vị · Unit", [ALL] + opts["units"], key="unit",
+    unit = st.selectbox("Đơn vị · Unit", [ALL] + opts["units"], key="unit", index=_index([ALL] + opts["units"], "unit"),
                         format_func=lambda u: "Tất cả · All" if u == ALL else u, width=220)
     doc_type = st.selectbox("Loại văn bản · Document type", [ALL] + opts["doc_types"], key="doc_type",
+                            index=_index([ALL] + opts["doc_types"], "doc_type"),
                             format_func=lambda d: "Tất cả · All" if d == ALL else views.DOC_TYPE_LABELS.get(d, d),
                             width=220)
 
 years = opts["years"]
 year_range = None
 with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
-    limit = st.number_input("Số kết quả · Results", 5, 100, 10, step=5, key="limit", width=150)
+    limit = st.number_input("Số kết quả · Results", 5, 100, min(max(_int("limit", 10), 5), 100), step=5, key="limit",
+                            width=150)
     if years:
-        use_years = st.toggle("Lọc theo năm · Filter by year", key="use_years",
+        url_years = (_int("from", years[0]), _int("to", years[-1]))
+        url_years = (max(years[0], min(url_years[0], years[-1])), min(years[-1], max(url_years[1], years[0])))
+        use_years = st.toggle("Lọc theo năm · Filter by year", key="use_years", value="from" in qp or "to" in qp,
                               help="Năm của số liệu, hoặc năm đăng của văn bản · The year a figure refers to, "
                                    "else the year its document was published.")
         if use_years and years[0] < years[-1]:
-            year_range = st.slider("Năm · Years", years[0], years[-1], (years[0], years[-1]), key="years",
+            year_range = st.slider("Năm · Years", years[0], years[-1], url_years, key="years",
                                    width=420)
         elif use_years:
             year_range = (years[0], years[0])
@@ -62,9 +84,6 @@ if not query.strip():
             st.button(ex, key=f"ex{i}", on_click=_set_query, args=(ex,), type="secondary", icon=":material/search:")
     st.stop()
 
-if st.query_params.get("q") != query.strip():
-    st.query_params["q"] = query.strip()     # a search can be bookmarked and shared
-
 filters = {
     "kind": None if kind == ALL else kind,
     "province": None if province == ALL else province,
@@ -73,6 +92,10 @@ filters = {
     "year_from": year_range[0] if year_range else None,
     "year_to": year_range[1] if year_range else None,
 }
+appstate.share_link({"q": query.strip(), "kind": filters["kind"], "province": filters["province"],   # bookmarkable
+                     "unit": filters["unit"], "doc_type": filters["doc_type"],
+                     "from": filters["year_from"], "to": filters["year_to"],
+                     "limit": None if int(limit) == 10 else str(int(limit))})
 enc = appstate.try_encoder()
 hits, mode = appstate.search(db, ver, query.strip(), tuple(sorted(filters.items())), int(limit),
                              enc.name if enc is not None else None)
@@ -106,14 +129,15 @@ with results_tab:
                                        fallback=row["text"]))
             with st.container(horizontal=True, vertical_alignment="center"):
                 title = row["title"] if isinstance(row["title"], str) and row["title"] else row["doc_id"]
-                published = row["published"] if isinstance(row["published"], str) else "không rõ ngày · undated"
-                st.caption(f"**{views.md(title)}** · {views.md(published)} · điểm · score {row['score']:.3f}")
+                cite = row["citation"] or title
+                undated = "" if isinstance(row["published"], str) else " · không rõ ngày · undated"
+                st.caption(f"**{views.md(cite)}**{undated} · điểm · score {row['score']:.3f}")
                 st.page_link(DOCS_PAGE, label="Mở văn bản · Open document", icon=":material/open_in_new:",
                              query_params={"doc": row["doc_id"], "f": str(row["finding_id"])})
 
 with table_tab:
     shown = hits.drop(columns=["_offset", "_length"])
-    st.dataframe(shown, hide_index=True, column_config={
+    appstate.dataframe(shown, column_config={
         "text": st.column_config.TextColumn("text", width="large"),
         "sentence": st.column_config.TextColumn("sentence", width="large"),
         "score": st.column_config.NumberColumn("score", format="%.4f"),

@@ -12,7 +12,9 @@ appstate.header("Hạn chế lặp lại · Recurring weaknesses",
 
 GROUPS = views.theme_group_labels()
 kind = st.radio("Nhóm · Group", list(GROUPS), format_func=GROUPS.get, horizontal=True, key="theme_kind",
-                label_visibility="collapsed")
+                label_visibility="collapsed",
+                index=list(GROUPS).index(st.query_params["kind"]) if st.query_params.get("kind") in GROUPS else 0)
+appstate.share_link({"kind": kind})
 
 status = appstate.themes_status(db, kind)
 if status["stale"]:
@@ -46,7 +48,7 @@ with st.container(horizontal=True):
     st.metric("Văn bản · Documents", len({m.canonical_doc for t in themes for m in t.members}), border=True)
     st.metric("Đơn vị · Units", len({m.unit_key for t in themes for m in t.members if m.unit_key}), border=True)
 
-st.dataframe(table, hide_index=True, column_config={
+appstate.dataframe(table, column_config={
     "theme_id": st.column_config.NumberColumn("#", width="small"),
     "label": st.column_config.TextColumn("Chủ đề · Theme", width="medium"),
     "statements": st.column_config.ProgressColumn("Phát biểu · Statements", format="%d", min_value=0,
@@ -83,6 +85,9 @@ with right:
     st.subheader("Xu hướng theo năm · Trend by year", anchor=False)
     raw = st.toggle("Số văn bản thay vì tỉ lệ · Raw document counts", key="trend_raw")
     trend = views.theme_trend(themes, doc_years, share=not raw, year_totals=year_totals)
+    undated = sum(1 for d in {m.canonical_doc for t in themes for m in t.members} if not doc_years.get(d))
+    if undated:
+        st.caption(views.undated_text(undated))
     if trend.empty:
         st.caption("Chưa có văn bản có năm · No dated documents.")
     else:
@@ -103,23 +108,24 @@ with right:
         appstate.csv_download(trend, f"parlens-theme-trend-{kind}.csv", key="dl_theme_trend")
 
 st.subheader("Chi tiết chủ đề · Theme details", anchor=False)
+cites = appstate.view("citations", db, ver, tuple(m.finding_id for t in themes[:40] for m in t.members))
 for i, t in enumerate(themes[:40]):
     title = (f"#{t.id} {views.md(t.label)} — {t.n_statements} phát biểu · {t.n_documents} văn bản · "
              f"{t.n_units} đơn vị · {t.years_text}")
     with st.expander(title, expanded=False):
         st.markdown(f"> {views.md(t.quote)}")
-        members = views.theme_members(t)
+        members = views.theme_members(t, cites)
         units = views.theme_units(t)
         mtab, utab = st.tabs([f"Phát biểu · Statements ({len(members)})",
                               f"Đơn vị cùng hạn chế · Units sharing it ({len(units)})"])
         with mtab:
-            st.dataframe(members, hide_index=True, column_config={
+            appstate.dataframe(members, column_config={
                 "text": st.column_config.TextColumn("text", width="large")})
             appstate.csv_download(
                 lambda t=t: appstate.findings_by_ids(db, [m.finding_id for m in t.members]),
                 f"parlens-theme-{kind}-{t.id}.csv", key=f"dl_members_{i}")
         with utab:
-            st.dataframe(units, hide_index=True)
+            appstate.dataframe(units)
             appstate.csv_download(units, f"parlens-theme-{kind}-{t.id}-units.csv", key=f"dl_units_{i}")
 if len(themes) > 40:
     st.caption(f"… và {len(themes) - 40} chủ đề nhỏ hơn (xem bảng CSV) · and {len(themes) - 40} smaller themes "

@@ -29,7 +29,8 @@ def _label(r: dict) -> str:
 
 labels = {r["unit_key"]: _label(r) for r in units.to_dict("records")}
 wanted = st.query_params.get("unit")
-if wanted in keys and st.session_state.get("_unit_from_url") != wanted:
+if (wanted in keys and st.session_state.get("_unit_from_url") != wanted
+        and st.session_state.get("_shared_unit") != wanted):      # a link brought here, not our own URL
     st.session_state["unit_key"] = wanted
     st.session_state["_unit_from_url"] = wanted
 
@@ -38,6 +39,7 @@ profile_tab, map_tab, list_tab = st.tabs(["Hồ sơ đơn vị · Unit profile",
 
 with profile_tab:
     key = st.selectbox("Đơn vị · Unit", keys, format_func=lambda k: labels.get(k, k), key="unit_key", width=520)
+    appstate.share_link({"unit": key})
     prof = appstate.view("unit_profile", db, ver, key)
     u = prof["unit"]
     st.subheader(views.md(u["unit"] or key), anchor=False)
@@ -64,7 +66,7 @@ with profile_tab:
     if prof["figures"].empty:
         st.caption("Không có số liệu · No figures for this unit.")
     else:
-        st.dataframe(prof["figures"].drop(columns=["finding_id"]), hide_index=True, column_config={
+        appstate.dataframe(prof["figures"].drop(columns=["finding_id"]), column_config={
             "value": st.column_config.NumberColumn("value", format="%.2f"),
             "year": st.column_config.NumberColumn("year", format="%d"),
             "text": st.column_config.TextColumn("text", width="large")}, key="unit_figures")
@@ -83,7 +85,7 @@ with profile_tab:
             st.caption("Không có · None.")
         else:
             shown_p = problems.drop(columns=["finding_id"]).assign(kind=problems["kind"].map(views.kind_short))
-            st.dataframe(shown_p, hide_index=True, column_config=statement_cols)
+            appstate.dataframe(shown_p, column_config=statement_cols)
             ids_p = problems["finding_id"].tolist()
             appstate.csv_download(lambda: appstate.findings_by_ids(db, ids_p), "parlens-unit-problems.csv",
                                   key="dl_unit_problems")
@@ -93,7 +95,7 @@ with profile_tab:
         if remedies.empty:
             st.caption("Không có · None.")
         else:
-            st.dataframe(remedies.drop(columns=["finding_id", "subtype", "kind"]), hide_index=True,
+            appstate.dataframe(remedies.drop(columns=["finding_id", "subtype", "kind"]),
                          column_config=statement_cols)
             ids_r = remedies["finding_id"].tolist()
             appstate.csv_download(lambda: appstate.findings_by_ids(db, ids_r), "parlens-unit-remedies.csv",
@@ -104,7 +106,7 @@ with profile_tab:
     if speakers.empty:
         st.caption("Không có người phát biểu được ghi nhận · No attributed speakers.")
     else:
-        st.dataframe(speakers, hide_index=True)
+        appstate.dataframe(speakers)
         appstate.csv_download(speakers, "parlens-unit-speakers.csv", key="dl_unit_speakers")
 
 with map_tab:
@@ -155,11 +157,11 @@ with map_tab:
             width=width, height=int(min(max(width * aspect, 320), 900))).configure_view(
             stroke="#e2e8f0", fill="#f8fafc")
         st.altair_chart(chart.interactive(), width="content")
-        st.dataframe(shown.drop(columns=["color", "radius", "label"]), hide_index=True, column_config={
+        appstate.dataframe(shown.drop(columns=["color", "radius", "label"]), column_config={
             "par_value": st.column_config.NumberColumn("par_value", format="%.2f"),
             "par_year": st.column_config.NumberColumn("par_year", format="%d")})
         appstate.csv_download(shown.drop(columns=["color", "radius"]), "parlens-map-units.csv", key="dl_map")
 
 with list_tab:
-    st.dataframe(units, hide_index=True)
+    appstate.dataframe(units)
     appstate.csv_download(units, "parlens-units.csv", key="dl_units")
