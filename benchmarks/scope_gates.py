@@ -10,8 +10,6 @@ documents the triage would analyse; only statements whose neighbourhood (the sen
 from __future__ import annotations
 
 import argparse
-import csv
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -19,12 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _scorer(gold_dir: Path):
-    spec = importlib.util.spec_from_file_location("score", gold_dir.parents[1] / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmarks.scoring import load_scorer, score_rows  # noqa: E402
 
 
 def extract(text_dir: Path) -> tuple[list[dict], dict[str, tuple[str, str]]]:
@@ -62,7 +55,7 @@ def main(argv=None) -> int:
     p.add_argument("--min-score", type=int, default=2)
     args = p.parse_args(argv)
     gold_dir = Path(args.gold_dir)
-    scorer = _scorer(gold_dir)
+    scorer = load_scorer(gold_dir)
     rows, texts = extract(Path(args.text_dir))
     relevant_doc = {d: judge(title, text).relevant for d, (title, text) in texts.items()}
     in_scope = [judge("", neighbourhood(texts[r["doc_id"]][1], r["start"], args.window)).score >= args.min_score
@@ -79,12 +72,7 @@ def main(argv=None) -> int:
     print("| --- | --- | --- | --- |")
     for name, keep in variants.items():
         kept = [r for r, k in zip(rows, keep) if k]
-        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["doc_id", "kind", "unit", "value", "text"], extrasaction="ignore")
-            w.writeheader()
-            w.writerows(kept)
-        with open(fh.name, encoding="utf-8") as f:
-            res = scorer.score(list(csv.DictReader(f)), gold_dir)
+        res = score_rows(scorer, kept, gold_dir)
         cells = [f"{res[k]['precision']:.3f} / {res[k]['recall']:.3f} / **{res[k]['f1']:.3f}**"
                  for k in ("problems", "remedies")]
         print(f"| {name} | {len(kept)} | {cells[0]} | {cells[1]} |")

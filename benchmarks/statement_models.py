@@ -14,8 +14,6 @@ The dev gold is only measured here: nothing of it enters training.
 from __future__ import annotations
 
 import argparse
-import csv
-import importlib.util
 import re
 import sys
 import tempfile
@@ -25,16 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scoring import load_scorer, score_rows  # noqa: E402
+
 LABELS = {"problems": "PROB", "remedies": "REM"}
 KIND_OF = {"PROB": "weakness", "REM": "remedy"}
-
-
-def _scorer(gold_dir: Path):
-    path = gold_dir.parents[1] / "score.py"
-    spec = importlib.util.spec_from_file_location("score", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _locate(text: str, quote: str) -> tuple[int, int] | None:
@@ -160,16 +152,6 @@ def pipeline_rows(encoder: str | None, text_dir: Path) -> list[dict]:
     return rows
 
 
-def _score(scorer, rows: list[dict], gold_dir: Path) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["doc_id", "kind", "unit", "value", "text"], extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    with open(fh.name, encoding="utf-8") as f:
-        result = scorer.score(list(csv.DictReader(f)), gold_dir)
-    return result if isinstance(result, dict) else {"raw": result}
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("gold_dir")
@@ -177,20 +159,20 @@ def main(argv=None) -> int:
     p.add_argument("--out")
     args = p.parse_args(argv)
     gold_dir, text_dir = Path(args.gold_dir), Path(args.text_dir)
-    scorer = _scorer(gold_dir)
+    scorer = load_scorer(gold_dir)
     from nlp.pipeline import load
 
     results = {}
     for name, encoder in (("(a) clause classifier, TF-IDF + lexical", None),
                           ("(b) clause classifier + encoder vectors (shipped)", "default")):
         t0 = time.perf_counter()
-        results[name] = (_score(scorer, pipeline_rows(encoder, text_dir), gold_dir), time.perf_counter() - t0)
+        results[name] = (score_rows(scorer, pipeline_rows(encoder, text_dir), gold_dir), time.perf_counter() - t0)
     nlp = load()
     cues = _cue_words()
     t0 = time.perf_counter()
     crf, n_tokens = train_crf(nlp, cues)
     rows = crf_rows(nlp, crf, cues, text_dir)
-    results[f"(c) CRF span tagger ({n_tokens:,} training tokens)"] = (_score(scorer, rows, gold_dir),
+    results[f"(c) CRF span tagger ({n_tokens:,} training tokens)"] = (score_rows(scorer, rows, gold_dir),
                                                                         time.perf_counter() - t0)
     lines = ["| model | problems P / R / F1 | remedies P / R / F1 | seconds |", "| --- | --- | --- | --- |"]
     for name, (res, secs) in results.items():

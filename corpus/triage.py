@@ -170,8 +170,12 @@ def _counts(text: str) -> dict[int, tuple[int, str]]:
 
 def judge(title: str, text: str) -> Verdict:
     """Score = sum over terms of weight x mentions (capped); a term in the title counts double."""
+    return verdict(_counts(text[:TEXT_WINDOW]), _counts(title or ""))
+
+
+def verdict(body: dict[int, tuple[int, str]], head: dict[int, tuple[int, str]]) -> Verdict:
+    """The verdict from term counts of the body and the title (however they were found)."""
     _, weights = _combined()
-    body, head = _counts(text[:TEXT_WINDOW]), _counts(title or "")
     score, found = 0, []
     for i in sorted(set(body) | set(head)):
         n = min(body.get(i, (0, ""))[0] + 2 * head.get(i, (0, ""))[0], MAX_COUNT)
