@@ -197,7 +197,8 @@ def ingest(paths: list[Path], conn: store.Connection, analyse: AnalyseFn, versio
 
     `analyse` runs in this process, or in `pool` (any Executor; then it must be
     picklable and load its models once per worker). At most `in_flight`
-    batches (default: twice the pool's workers) are out at any time.
+    batches (default: 32 per worker, so a slow batch at the head does not starve the
+    other workers) are out at any time.
     `default_year` dates the documents that carry no date (dumps without dates).
     """
     summary = IngestSummary()
@@ -209,7 +210,7 @@ def ingest(paths: list[Path], conn: store.Connection, analyse: AnalyseFn, versio
         for tasks in batches:
             writer(tasks, step(tasks))
     else:
-        limit = in_flight or 2 * (getattr(pool, "_max_workers", None) or 2)
+        limit = in_flight or 32 * (getattr(pool, "_max_workers", None) or 2)
         pending: deque[tuple[list[Task], Future]] = deque()
         for tasks in batches:
             pending.append((tasks, pool.submit(step, tasks)))

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,7 +280,8 @@ def stage_ingest(corpus: Path, workers: int, limit: int, dask: str | None = None
                         break
                     out.write(line)
         conn = store.connect(Path(tmp) / "bench.sqlite")
-        with service.executor(workers, dask) as (pool, in_flight):
+        warm = partial(service.warm_worker, True) if workers > 1 or dask else None
+        with service.executor(workers, dask, warm_up=warm) as (pool, in_flight):   # models load before t0
             if pool is None:
                 analyse, version = service.make_analyser(embed=True)
             else:

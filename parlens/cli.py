@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 from corpus import store
@@ -57,7 +58,8 @@ def cmd_ingest(args) -> int:
     conn = store.connect(_db(args))
     embed = not args.no_embed
     try:
-        with service.executor(args.workers, args.dask) as (pool, in_flight):
+        warm = partial(service.warm_worker, embed, args.model) if args.workers > 1 or args.dask else None
+        with service.executor(args.workers, args.dask, warm_up=warm) as (pool, in_flight):
             if pool is None:
                 analyse, version = service.make_analyser(embed=embed, model=args.model)
             else:

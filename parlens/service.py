@@ -74,13 +74,22 @@ class DaskError(Exception):
     """The Dask scheduler cannot be reached or Dask is not installed."""
 
 
+# Batches kept out at once. Results are written in reading order, so a slow batch at the head
+# (sixteen relevant articles) must not starve the other workers while thousands of skipped
+# articles could be read: a wide window keeps every worker busy; results are small.
+WINDOW_PER_WORKER = 32
+
+
 @contextmanager
-def executor(workers: int = 1, dask: str | None = None) -> Iterator[tuple[Executor | None, int | None]]:
+def executor(workers: int = 1, dask: str | None = None,
+             warm_up: Callable[[], object] | None = None) -> Iterator[tuple[Executor | None, int | None]]:
     """(executor, batches in flight) for ingest, shut down afterwards.
 
     No executor for one local worker (analysis runs in this process); a spawn
     process pool for several; a Dask cluster when `dask` is a scheduler address
     (tcp://host:8786) or "local" (a LocalCluster of `workers` single-threaded processes).
+    `warm_up`, a picklable callable, runs on every worker before the executor is
+    handed out, so models are loaded once per worker up front (benchmarks time the work).
     """
     if dask is None:
         if workers <= 1:
@@ -88,8 +97,11 @@ def executor(workers: int = 1, dask: str | None = None) -> Iterator[tuple[Execut
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            yield pool, 2 * workers
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=warm_up) as pool:
+            if warm_up is not None:
+                _spawn_all(pool, workers)
+            yield pool, WINDOW_PER_WORKER * workers
         return
     try:
         from distributed import Client, LocalCluster
@@ -105,13 +117,36 @@ def executor(workers: int = 1, dask: str | None = None) -> Iterator[tuple[Execut
     except (OSError, TimeoutError) as exc:
         raise DaskError(f"cannot reach the Dask scheduler at {dask} ({exc})") from None
     try:
+        if warm_up is not None:
+            client.run(warm_up)
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
-        yield client.get_executor(), 2 * (threads or workers)
+        yield client.get_executor(), WINDOW_PER_WORKER * (threads or workers)
     finally:
         cluster = client.cluster
         client.close()
         if cluster is not None and dask == "local":
             cluster.close()
+
+
+def _pid_after_pause() -> int:
+    import os
+    import time
+    time.sleep(0.2)
+    return os.getpid()
+
+
+def _spawn_all(pool: Executor, workers: int, tries: int = 20) -> None:
+    """Start every process of a pool now (each runs its initializer): the pool spawns lazily."""
+    seen: set[int] = set()
+    for _ in range(tries):
+        seen |= {f.result() for f in [pool.submit(_pid_after_pause) for _ in range(workers)]}
+        if len(seen) >= workers:
+            return
+
+
+def warm_worker(embed: bool = True, model: str | None = None) -> None:
+    """Load a worker's pipeline and encoder (what `WorkerAnalyser` would on its first batch)."""
+    _loaded(embed, model)
 
 
 # -- the index job and search -----------------------------------------------------------------

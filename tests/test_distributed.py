@@ -85,3 +85,19 @@ def test_an_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(service.DaskError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         with service.executor(2, "tcp://127.0.0.1:9"):
             pass
+
+
+def _touch_pid(folder: str) -> None:
+    import os
+    (Path(folder) / str(os.getpid())).write_text("loaded", encoding="utf-8")
+
+
+@pytest.mark.parametrize("dask", [None, "local"])
+def test_warm_up_runs_on_every_worker_before_work_is_handed_out(tmp_path, dask):
+    """Models load once per worker up front, so a benchmark times the work and not the loading."""
+    from functools import partial
+
+    with service.executor(2, dask, warm_up=partial(_touch_pid, str(tmp_path))) as (pool, in_flight):
+        loaded = sorted(p.name for p in tmp_path.iterdir())
+        assert len(loaded) == 2, loaded
+        assert in_flight >= 2 * service.WINDOW_PER_WORKER   # a wide window: a slow batch starves no one
