@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.parlens-installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench screenshots clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/parlens bench
+
+# a PNG of every explorer page over DB (default: the bundled seeds' store) into docs/screenshots
+screenshots: setup
+	$(PY) -m parlens.browser $(if $(DB),--db $(DB)) --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info

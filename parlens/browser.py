@@ -178,14 +178,20 @@ def measure_first_paint(url: str, selector: str | None = None, driver=None, time
 
 
 SCREENSHOT_VIEWS = {   # name: (path, what to wait for, what to click first or None)
-    "search": ("?q=c%C3%A1n+b%E1%BB%99+thi%E1%BA%BFu+tr%C3%A1ch+nhi%E1%BB%87m", RESULT_SELECTOR, None),
+    "search": ("?q=nguy%C3%AAn+nh%C3%A2n+ch%E1%BB%89+s%E1%BB%91+c%E1%BA%A3i+c%C3%A1ch+h%C3%A0nh+ch%C3%ADnh+th%E1%BA%A5p",
+               RESULT_SELECTOR, None),
+    "why-low": ("why-low", TITLE_SELECTOR, None),
     "themes": ("themes", '[data-testid="stExpander"]', '[data-testid="stExpander"] summary'),
     "figures": ("figures", '[data-testid="stDataFrame"]', None),
     "units": ("units", '[data-testid="stMetric"]', None),
     "units-map": ("units", '[data-testid="stMetric"]', '[role="tab"]:nth-of-type(2)'),
-    "documents": ("documents?doc=000_bb6e3388e7b8cfd8", ".pl-doc", None),
+    "sessions": ("sessions", TITLE_SELECTOR, None),
+    "documents": ("documents", ".pl-doc", None),
     "add": ("add", '[data-testid="stFileUploader"]', None),
 }
+# every page of the explorer, for the first-paint benchmark: name -> path (app.py's url_path)
+PAGES = {"search": SCREENSHOT_VIEWS["search"][0], "why-low": "why-low", "themes": "themes", "figures": "figures",
+         "units": "units", "sessions": "sessions", "documents": "documents", "add": "add"}
 
 
 def screenshot(driver, url: str, out: Path, selector: str = TITLE_SELECTOR, click: str | None = None,
@@ -218,7 +224,7 @@ def screenshot(driver, url: str, out: Path, selector: str = TITLE_SELECTOR, clic
 
 
 def take_screenshots(base_url: str, out_dir: Path, views: dict | None = None) -> list[Path]:
-    """One PNG per view (search, themes, figures, units, documents, add) under `out_dir`."""
+    """One PNG per view (every page of the explorer; see SCREENSHOT_VIEWS) under `out_dir`."""
     paths = []
     with chromium(1440, 1100) as driver:
         for name, (path, selector, click) in (views or SCREENSHOT_VIEWS).items():
@@ -226,27 +232,114 @@ def take_screenshots(base_url: str, out_dir: Path, views: dict | None = None) ->
     return paths
 
 
-if __name__ == "__main__":  # python -m parlens.browser DB [OUT_DIR]: screenshots of every view
-    db = Path(sys.argv[1])
-    out_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs" / "screenshots"
-    with running_app(db, log=Path(tempfile.gettempdir()) / "parlens-streamlit.log") as base:
-        for p in take_screenshots(base, out_dir):
-            print(p)
-        print(f"warm first paint: {measure_first_paint(base + '/' + SCREENSHOT_VIEWS['search'][0]):.2f}s")
+def time_to_painted(driver, url: str, timeout: float = 300.0, settle: float = 1.0) -> float:
+    """Seconds from navigating to `url` until the page is painted: its title is visible and the
+    script has finished (no 'running' status). The finish counts only once it has held for
+    `settle` seconds (Streamlit shows its status a moment after a rerun starts), and the time
+    reported is when that stretch began, so the wait for it is not counted."""
+    from selenium.webdriver.common.by import By
+
+    start = time.perf_counter()
+    driver.get(url)
+    deadline = start + timeout
+    done_at = None
+    while time.perf_counter() < deadline:
+        titled = any(e.is_displayed() for e in driver.find_elements(By.CSS_SELECTOR, TITLE_SELECTOR))
+        if titled and not driver.execute_script(_STATUS_SHOWN):
+            done_at = done_at or time.perf_counter()
+            if time.perf_counter() - done_at >= settle:
+                return done_at - start
+        else:
+            done_at = None
+        time.sleep(0.02)
+    raise TimeoutError(f"{url} was not painted within {timeout:.0f}s")
+
+
+def measure_pages_first_paint(db: Path, pages: dict[str, str] | None = None, warm_runs: int = 3,
+                              cache_dir: Path | None = None) -> dict[str, dict]:
+    """Per page: cold first paint (the first visit to a freshly started explorer over `db`, as
+    after an ingest: nothing cached, neither views nor resources) and warm first paint (the
+    median of `warm_runs` later visits, from a blank page). The explorer runs on a copy of the
+    store; its start-up before it answers is not counted."""
+    import statistics
+
+    ensure_chromium()
+    work = Path(tempfile.mkdtemp(prefix="parlens-paint-"))
+    copy = work / "store.sqlite"
+    shutil.copyfile(db, copy)
+    for suffix in (".ivf",):
+        if Path(str(db) + suffix).exists():
+            shutil.copyfile(str(db) + suffix, str(copy) + suffix)
+    out: dict[str, dict] = {}
+    try:
+        with chromium() as driver:
+            for name, path in (pages or PAGES).items():
+                with running_app(copy, cache_dir=cache_dir, log=work / f"{name}.log") as base:
+                    url = f"{base}/{path}"
+                    cold = time_to_painted(driver, url)
+                    warm = []
+                    for _ in range(warm_runs):
+                        driver.get("about:blank")
+                        warm.append(time_to_painted(driver, url))
+                out[name] = {"cold_s": cold, "warm_s": statistics.median(warm)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
 
 
 def measure_app_first_paint(runs: int = 5) -> float:
-    """Median warm first paint of a search in the explorer over the bundled seeds (for `parlens bench`)."""
+    """Median warm first paint of a search in the explorer over the bundled seeds."""
     import statistics
     from urllib.parse import quote
 
-    from nlp.cache import cache_dir
-    from parlens.appstate import cached_store
-
     ensure_chromium()
     db = Path(tempfile.mkdtemp()) / "bench.sqlite"
-    shutil.copy(cached_store(cache_dir() / "stores"), db)
+    shutil.copy(seeds_store(), db)
     with running_app(db) as base, chromium() as driver:
         url = f"{base}/?q={quote('cán bộ thiếu trách nhiệm')}"
         times = [measure_first_paint(url, driver=driver) for _ in range(runs)]
     return statistics.median(times)
+
+
+def seeds_store() -> Path:
+    """The store built from the bundled seeds (cached per machine; copy it before writing)."""
+    from nlp.cache import cache_dir
+    from parlens.appstate import cached_store
+    return cached_store(cache_dir() / "stores")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m parlens.browser --db STORE --out docs/screenshots`: a PNG of every page of the
+    explorer over STORE (the README shows those of the whole-dump store)."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m parlens.browser",
+                                description="Screenshots of every explorer page over a store.")
+    p.add_argument("--db", help="the store (default: the one built from the bundled seeds)")
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--only", help="comma-separated views (default: all): " + ", ".join(SCREENSHOT_VIEWS))
+    args = p.parse_args(argv)
+    db = Path(args.db) if args.db else seeds_store()
+    if not db.exists():
+        print(f"parlens.browser: no store at {db}: pass --db", file=sys.stderr)
+        return 2
+    views = SCREENSHOT_VIEWS
+    if args.only:
+        unknown = set(args.only.split(",")) - set(SCREENSHOT_VIEWS)
+        if unknown:
+            print(f"parlens.browser: unknown views {sorted(unknown)}; use {', '.join(SCREENSHOT_VIEWS)}",
+                  file=sys.stderr)
+            return 2
+        views = {k: v for k, v in SCREENSHOT_VIEWS.items() if k in args.only.split(",")}
+    try:
+        with running_app(db, log=Path(tempfile.gettempdir()) / "parlens-streamlit.log") as base:
+            for path in take_screenshots(base, Path(args.out), views):
+                print(path)
+    except BrowserUnavailable as exc:
+        print(f"parlens.browser: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -159,10 +159,33 @@ def cmd_train(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from parlens.service import search
+    """Search through the warm search server (started on first use) unless --no-server or
+    PARLENS_SEARCH_SERVER=off: then the model loads in this process."""
+    from parlens import search_server
 
-    hits = search(_db(args), args.query, kind=args.kind, unit=args.unit, year=args.year, limit=args.limit,
-                  model=args.model)
+    filters = {"kind": args.kind, "unit": args.unit, "year": args.year}
+    if args.no_server or not search_server.enabled():
+        from parlens.service import search
+        hits = search(_db(args), args.query, limit=args.limit, model=args.model, **filters)
+    else:
+        if not _db(args).exists():
+            raise CliError(f"no store at {_db(args)}: pass --db, or ingest documents first")
+        try:
+            hits = search_server.search(_db(args), args.query, filters, args.limit, args.model)
+        except search_server.SearchServerError as exc:
+            raise CliError(str(exc)) from None
+    if args.by_document:
+        from parlens.service import group_by_document
+        groups = group_by_document(hits)
+        if args.json:
+            print(json.dumps([g.as_json() for g in groups], ensure_ascii=False, indent=2))
+            return 0
+        for g in groups:
+            print(f"■ {g.title or g.doc_id} ({g.doc_id})")
+            for h in g.hits:
+                print(f"   {hits.index(h) + 1:2d}. [{h.score:.3f}] {h.kind:8s} {h.unit or '-'} ({h.year or '-'})\n"
+                      f"       {h.text}")
+        return 0
     if args.json:
         print(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
     else:
@@ -255,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=_positive, default=10)
     s.add_argument("--model", help="sentence-transformers model name or path")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--by-document", action="store_true", help="group the results by document (best first)")
+    s.add_argument("--no-server", action="store_true",
+                   help="load the model in this process instead of the warm search server")
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("index", help="embed findings stored without a vector (the search index job)")

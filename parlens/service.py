@@ -176,9 +176,15 @@ def build_index(conn: store.Connection, model: str | None = None, db_path: Path 
 
 
 def hybrid_search(conn: store.Connection, index, query_vector: np.ndarray | None, query: str,
-                  where: store.FindingFilter | None = None, limit: int = 10) -> list:
-    """Reciprocal-rank fusion of dense and keyword rankings over the findings `where` selects."""
+                  where: store.FindingFilter | None = None, limit: int = 10,
+                  prefer: tuple[str, ...] | None = None) -> list:
+    """Reciprocal-rank fusion of dense and keyword rankings over the findings `where` selects.
+
+    The kinds in `prefer` (default: those the question asks for, `nlp.query_intent`) come first,
+    best first, each in fused order: a question about causes is answered by causes, not by the
+    figures that share its words. `prefer=()` keeps the fused order."""
     from nlp.index import CANDIDATES, Hit, fuse
+    from nlp.query_intent import query_intent
 
     if limit < 1:
         raise ValueError(f"limit must be 1 or more, not {limit}")
@@ -195,13 +201,39 @@ def hybrid_search(conn: store.Connection, index, query_vector: np.ndarray | None
     keyword = store.keyword_search(conn, query, where, CANDIDATES)
     rankings.append(keyword)
     kw_rank = {fid: r for r, fid in enumerate(keyword)}
-    best = fuse(rankings, limit)
+    prefer = query_intent(query).kinds if prefer is None else tuple(prefer)
+    best = fuse(rankings, limit if not prefer else sum(len(r) for r in rankings))
     rows = {r["id"]: r for r in store.findings(conn, ids=[fid for fid, _ in best])}
+    if prefer:
+        first = {k: i for i, k in enumerate(prefer)}
+        order = {fid: i for i, (fid, _) in enumerate(best)}
+        best = sorted((b for b in best if b[0] in rows),
+                      key=lambda b: (first.get(rows[b[0]]["kind"], len(first)), order[b[0]]))[:limit]
     return [Hit(finding_id=fid, doc_id=r["doc_id"], kind=r["kind"], unit=r["unit_name"] or r["unit"],
                 year=r["year"], text=r["text"], score=score, dense=dense.get(fid), keyword_rank=kw_rank.get(fid),
                 title=r["title"], province=r["province"], speaker=r["speaker"], start=r["start"], end=r["end"],
                 sent_start=r["sent_start"], sent_end=r["sent_end"])
             for fid, score in best if (r := rows.get(fid))]
+
+
+@dataclass(frozen=True)
+class DocumentHits:
+    """One document's hits in a result list grouped by document, best first."""
+    doc_id: str
+    title: str | None
+    hits: tuple
+
+    def as_json(self) -> dict:
+        return {"doc_id": self.doc_id, "title": self.title, "hits": [h.as_json() for h in self.hits]}
+
+
+def group_by_document(hits: list) -> list[DocumentHits]:
+    """Hits grouped by their document: documents in the order of their best hit, each document's
+    hits in ranking order (a reader sees what one article says together)."""
+    groups: dict[str, list] = {}
+    for h in hits:
+        groups.setdefault(h.doc_id, []).append(h)
+    return [DocumentHits(doc_id, g[0].title, tuple(g)) for doc_id, g in groups.items()]
 
 
 def search(db: Path, query: str, kind: str | None = None, unit: str | None = None, year: int | None = None,

@@ -587,6 +587,14 @@ def hits_table(conn: store.Connection, hits: Iterable) -> pd.DataFrame:
     return df
 
 
+def hits_by_document(hits: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Search hits grouped by document, documents in the order of their best hit and each
+    document's hits in ranking order (the same grouping as `parlens search --by-document`)."""
+    if hits.empty:
+        return []
+    return [(doc_id, group) for doc_id, group in hits.groupby("doc_id", sort=False)]
+
+
 # --------------------------------------------------------------------------
 # HTML: sentence snippets and the document reader
 # --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ GOLD = SHARED / "eval" / "gold" / "seeds"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# CLI searches run in-process in tests; tests of the warm search server start their own
+os.environ.setdefault("PARLENS_SEARCH_SERVER", "off")
 # One cache (converted embedding model, trained classifier) shared by every test run on this machine.
 os.environ.setdefault("PARLENS_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}"
                                                 / "parlens-cache"))

@@ -305,3 +305,23 @@ def test_every_finding_row_shown_has_a_citation(archive, page, query):
     for df in finding_tables:
         assert "citation" in df.columns
         assert (df["citation"].fillna("").str.len() > 0).all()
+
+
+# --------------------------------------------------------------------------
+# 5. Search that reads intent, grouped by document
+# --------------------------------------------------------------------------
+
+
+def test_search_for_causes_shows_causes_first_and_groups_by_document(archive):
+    at = open_link(q="vì sao huyện Sơn Động xếp cuối bảng chỉ số cải cách hành chính", limit="60")
+    hits = at.dataframe[0].value
+    kinds = list(hits["kind"])
+    assert kinds[0] == "cause" and "figure" in kinds
+    assert kinds.index("figure") > max(i for i, k in enumerate(kinds) if k in ("cause", "weakness"))
+    at.toggle(key="by_doc").set_value(True).run()
+    assert at.query_params.get("group") in ("doc", ["doc"])
+    headings = [plain(h.value) for h in at.subheader]
+    assert len(headings) == hits["doc_id"].nunique() > 1
+    # the first group is the document of the best hit, with every one of its hits under it
+    assert headings[0].startswith(hits.iloc[0]["title"])
+    assert headings[0].endswith(f"· {int((hits['doc_id'] == hits.iloc[0]['doc_id']).sum())}")

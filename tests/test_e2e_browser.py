@@ -168,3 +168,44 @@ def test_a_hostile_document_makes_no_request_and_no_link(browser_installed, cach
     finally:
         server.shutdown()
     assert hits == []
+
+
+def test_why_low_end_to_end_in_the_browser(browser_installed, cache_dir, tmp_path, artifacts):
+    """The "Why low" page on the archive fixture in a real browser: chosen by its link (index,
+    year, group, province), it lists the district ranked last with its statements, and its
+    unit-profile link opens that district; a screenshot is kept."""
+    from selenium.webdriver.common.by import By
+
+    from parlens.browser import screenshot
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARLENS_CACHE_DIR", str(cache_dir))
+    try:
+        from parlens.appstate import cached_store
+        template = cached_store(cache_dir / "stores", [ROOT / "tests" / "data" / "explorer"])
+    finally:
+        mp.undo()
+    db = tmp_path / "archive.sqlite"
+    shutil.copyfile(template, db)
+    query = urllib.parse.urlencode({"index": "par_index", "year": "2021", "group": "district",
+                                    "province": "Tỉnh Bắc Giang"})
+    with running_app(db, cache_dir=cache_dir, log=tmp_path / "streamlit.log") as base, \
+            chromium(1440, 1100) as driver:
+        shot = screenshot(driver, f"{base}/why-low?{query}", artifacts / "why-low.png",
+                          '[data-testid="stDataFrame"]')
+        print(f"screenshot: {shot}")
+        assert shot.stat().st_size > 20_000
+        body = driver.find_element(By.TAG_NAME, "body").text
+        assert "Vì sao xếp hạng thấp" in body
+        headings = [h.text for h in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stHeading"] h3')]
+        assert headings and headings[0].startswith("10/10") and "huyện Sơn Động" in headings[0]
+        # each bottom unit counts its weaknesses, causes and remedies; the last one has some of each
+        metrics = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricValue"]')
+        assert len(metrics) >= 3 and all(int(m.text) > 0 for m in metrics[:3])
+        assert any("Download CSV" in b.text for b in driver.find_elements(By.TAG_NAME, "button"))
+        link = next(a for a in driver.find_elements(By.TAG_NAME, "a") if "Unit profile" in a.text)
+        link.click()
+        title = wait_visible(driver, '[data-testid="stHeading"] h3')
+        wait_idle(driver)
+        assert "huyện Sơn Động" in driver.find_element(By.TAG_NAME, "body").text
+        assert "unit=" in driver.current_url and title.is_displayed()

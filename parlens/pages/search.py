@@ -65,6 +65,8 @@ year_range = None
 with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
     limit = st.number_input("Số kết quả · Results", 5, 100, min(max(_int("limit", 10), 5), 100), step=5, key="limit",
                             width=150)
+    by_document = st.toggle("Nhóm theo văn bản · Group by document", key="by_doc", value=qp.get("group") == "doc",
+                            help="Các kết quả của cùng một bài viết đứng cùng nhau · What one article says, together.")
     if years:
         url_years = (_int("from", years[0]), _int("to", years[-1]))
         url_years = (max(years[0], min(url_years[0], years[-1])), min(years[-1], max(url_years[1], years[0])))
@@ -95,7 +97,8 @@ filters = {
 appstate.share_link({"q": query.strip(), "kind": filters["kind"], "province": filters["province"],   # bookmarkable
                      "unit": filters["unit"], "doc_type": filters["doc_type"],
                      "from": filters["year_from"], "to": filters["year_to"],
-                     "limit": None if int(limit) == 10 else str(int(limit))})
+                     "limit": None if int(limit) == 10 else str(int(limit)),
+                     "group": "doc" if by_document else None})
 enc = appstate.try_encoder()
 hits, mode = appstate.search(db, ver, query.strip(), tuple(sorted(filters.items())), int(limit),
                              enc.name if enc is not None else None)
@@ -115,25 +118,41 @@ if hits.empty:
 st.caption(f"{len(hits)} kết quả · results")
 results_tab, table_tab = st.tabs(["Kết quả · Results", "Bảng · Table"])
 
+
+
+def _card(row: dict) -> None:
+    with st.container(border=True):
+        kind_chip = (views.kind_short(row["kind"]), views.kind_colour(row["kind"]))
+        speaker = " — ".join(x for x in (row["speaker"], row["speaker_role"]) if isinstance(x, str) and x)
+        year = "" if pd.isna(row["year"]) else f"năm {row['year']}"
+        unit_text = row["unit"] if isinstance(row["unit"], str) else ""
+        meta = [kind_chip, (unit_text, None), (year, None), (f"Người nói · Speaker: {speaker}" if speaker else "", None)]
+        st.html(f'<div class="pl-card-title">{row["rank"]}. {html.escape(row["text"])}</div>'
+                f"<div>{appstate.chips(meta)}</div>")
+        st.html(views.snippet_html(row["sentence"], row["kind"], row["_offset"], row["_length"],
+                                   fallback=row["text"]))
+        with st.container(horizontal=True, vertical_alignment="center"):
+            title = row["title"] if isinstance(row["title"], str) and row["title"] else row["doc_id"]
+            cite = row["citation"] or title
+            undated = "" if isinstance(row["published"], str) else " · không rõ ngày · undated"
+            st.caption(f"**{views.md(cite)}**{undated} · điểm · score {row['score']:.3f}")
+            st.page_link(DOCS_PAGE, label="Mở văn bản · Open document", icon=":material/open_in_new:",
+                         query_params={"doc": row["doc_id"], "f": str(row["finding_id"])})
+
+
 with results_tab:
-    for row in hits.to_dict("records"):
-        with st.container(border=True):
-            kind_chip = (views.kind_short(row["kind"]), views.kind_colour(row["kind"]))
-            speaker = " — ".join(x for x in (row["speaker"], row["speaker_role"]) if isinstance(x, str) and x)
-            year = "" if pd.isna(row["year"]) else f"năm {row['year']}"
-            unit_text = row["unit"] if isinstance(row["unit"], str) else ""
-            meta = [kind_chip, (unit_text, None), (year, None), (f"Người nói · Speaker: {speaker}" if speaker else "", None)]
-            st.html(f'<div class="pl-card-title">{row["rank"]}. {html.escape(row["text"])}</div>'
-                    f"<div>{appstate.chips(meta)}</div>")
-            st.html(views.snippet_html(row["sentence"], row["kind"], row["_offset"], row["_length"],
-                                       fallback=row["text"]))
-            with st.container(horizontal=True, vertical_alignment="center"):
-                title = row["title"] if isinstance(row["title"], str) and row["title"] else row["doc_id"]
-                cite = row["citation"] or title
-                undated = "" if isinstance(row["published"], str) else " · không rõ ngày · undated"
-                st.caption(f"**{views.md(cite)}**{undated} · điểm · score {row['score']:.3f}")
-                st.page_link(DOCS_PAGE, label="Mở văn bản · Open document", icon=":material/open_in_new:",
-                             query_params={"doc": row["doc_id"], "f": str(row["finding_id"])})
+    if by_document:
+        groups = views.hits_by_document(hits)
+        st.caption(f"{len(groups)} văn bản · documents")
+        for doc_id, group in groups:
+            first = group.iloc[0]
+            title = first["title"] if isinstance(first["title"], str) and first["title"] else doc_id
+            st.subheader(f"{views.md(title)} · {len(group)}", anchor=False)
+            for row in group.to_dict("records"):
+                _card(row)
+    else:
+        for row in hits.to_dict("records"):
+            _card(row)
 
 with table_tab:
     shown = hits.drop(columns=["_offset", "_length"])
