@@ -26,7 +26,7 @@ from nlp.figures import Figure
 from nlp.segment import text_of
 
 # Bumped by hand when extraction logic changes; data files are hashed in.
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 MAX_CHARS = 200_000  # longer texts are cut: bounded time per document
 MAX_FIGURES = 300    # a data table is not an article: figures beyond this are dropped, with a note
 

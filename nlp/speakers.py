@@ -489,6 +489,21 @@ def _main_body(doc: Doc, role: str | None, blocked: list[tuple[int, int]]) -> Un
 
 # -- turns ------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _photo_credit() -> re.Pattern:
+    return regex_union("nlp", "photo_credits.tsv")
+
+
+def skip_credit(text: str, s0: int, s1: int) -> int:
+    """Where a sentence starts once a photo credit glued in front of it is left out ("Ảnh: Nguyễn
+    Khang – TTXVN Theo Bộ trưởng …"): the credit ends with its agency after a dash or a slash."""
+    m = _photo_credit().match(text, s0, s1)
+    if m is None:
+        return s0
+    end = re.match(r"[^.\n“”]{0,40}?[–\-/]\s*[A-ZĐ][\w.+]*\s+", text[m.end():s1])
+    return m.end() + end.end() if end else s0
+
+
 def _sentences(doc: Doc) -> list[tuple[int, int]]:
     """Sentence ranges, cut again at line breaks (a heading never runs into the text below)."""
     text = text_of(doc)
@@ -565,6 +580,8 @@ def find_turns(doc: Doc, session: bool = True, learned: bool = True) -> list[Tur
     turns: list[Turn] = []
     current: Turn | None = None
     for s0, s1 in _sentences(doc):
+        sentence = text[s0:s1]
+        s0 = skip_credit(text, s0, s1)
         sentence = text[s0:s1]
         line_start = s0 == 0 or text[s0 - 1] == "\n"
         turn = _turn_label(doc, people, s0, s1) if line_start else None

@@ -242,3 +242,16 @@ def test_citing_a_rule_of_a_body_gives_the_floor_to_nobody(parse):
     assert turn_at(turns, text, "tỉnh chậm điều chỉnh") is None
     quoted = "Theo Bộ Tài chính, nhiều địa phương chậm điều chỉnh đơn giá thuê đất."
     assert turn_at(find_turns(parse(quoted)), quoted, "nhiều địa phương").name == "Bộ Tài chính"
+
+
+# -- photo credits (sentences from 2017 dump article 22341042, not an evaluation or judged document) --
+
+def test_photo_credit_names_no_speaker_and_is_cut_from_the_sentence_it_is_glued_to(parse):
+    text = ("Bộ trưởng Bộ Công Thương Trần Tuấn Anh phát biểu. Ảnh: Nguyễn Khang – TTXVN "
+            "Theo Bộ trưởng Trần Tuấn Anh, Việt Nam ủng hộ việc kết thúc về cơ bản đàm phán Hiệp định này "
+            "trong năm 2017.")
+    assert not is_person(text, text.index("Nguyễn Khang"), "Nguyễn Khang")
+    turns = find_turns(parse(text, "news article"), learned=False)
+    assert all(t.name != "Nguyễn Khang" for t in turns)
+    assert turn_at(turns, text, "Việt Nam ủng hộ").name == "Trần Tuấn Anh"
+
