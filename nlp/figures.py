@@ -483,7 +483,15 @@ def _aside(text: str, s0: int, unit: Span, value: Span) -> bool:
 def _source(text: str, s0: int, unit: Span) -> bool:
     """A unit cited as the source of the numbers ("Theo báo cáo của Sở Du lịch, khách đến TPHCM
     tăng 10%") reports them; it is not what they measure."""
-    return bool(_SOURCE.search(text, max(s0, unit.start_char - 40), unit.start_char))
+    if _SOURCE.search(text, max(s0, unit.start_char - 40), unit.start_char):
+        return True
+    return bool(_reporters().match(text, unit.end_char))   # "Bộ Y tế cho biết, ...": it reports them
+
+
+@lru_cache(maxsize=1)
+def _reporters() -> re.Pattern:
+    from corpus.lexicons import lines
+    return re.compile(r"\s*(?:" + "|".join(lines("nlp", "figure_reporters.txt")) + r")\b", re.IGNORECASE)
 
 
 def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:

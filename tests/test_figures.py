@@ -271,3 +271,8 @@ def test_national_values_reported_by_a_ministry_or_the_assembly_get_no_unit(figu
 def test_a_ministrys_own_value_keeps_its_unit(figures):
     (f,) = figures("Năm 2016, tỷ lệ hồ sơ giải quyết đúng hạn của Bộ Tư pháp đạt 98,2%.")
     assert f.unit == "Bộ Tư pháp" and f.year == 2016
+
+
+def test_a_unit_reporting_the_numbers_is_not_their_owner(figures):
+    out = figures("Sở Lao động tỉnh Kon Tum cho biết, tỷ lệ lao động qua đào tạo của huyện Đăk Hà đạt 45%.")
+    assert {(f.unit_name, f.value) for f in out} == {("huyện Đăk Hà", 45.0)}
