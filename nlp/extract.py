@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 
 from corpus.records import Analysis, DocumentRecord, Entity, Finding
 from nlp.entities import GROUP, unit_fields
-from nlp.figures import Figure
+from nlp.figures import Figure, guide_metric
 from nlp.segment import text_of
 
 # Bumped by hand when extraction logic changes; data files are hashed in.
@@ -60,7 +60,8 @@ def figure_findings(doc: Doc, fig: Figure) -> list[Finding]:
         start += 1
     base = dict(
         kind="figure", text=text_of(doc)[start:fig.end], start=start, end=fig.end,
-        metric=fig.metric, value=None if math.isnan(fig.value) else fig.value, value_type=fig.value_type,
+        metric=guide_metric(fig.metric), subtype=None if guide_metric(fig.metric) == fig.metric else fig.metric,
+        value=None if math.isnan(fig.value) else fig.value, value_type=fig.value_type,
         value_role=fig.value_role, year=fig.year,
         confidence=fig.confidence, rank_position=fig.position, rank_total=fig.total, rank_direction=fig.direction,
         sent_start=fig.sent_start, sent_end=fig.sent_end,

@@ -122,7 +122,8 @@ def data_hash() -> str:
         for item in sorted(folder.iterdir(), key=lambda p: p.name):
             h.update(item.name.encode())
             h.update(item.read_bytes())
-    for name in ("figure_roles.tsv", "figure_value_roles.tsv", "figure_metrics.tsv"):
+    for name in ("figure_roles.tsv", "figure_value_roles.tsv", "figure_metrics.tsv", "figure_year_cues.tsv",
+                 "figure_reporters.txt"):
         h.update(resources.files("nlp").joinpath("data", name).read_bytes())
     for module in ("figures.py", "figure_model.py", "entities.py", "segment.py"):
         h.update(resources.files("nlp").joinpath(module).read_bytes())

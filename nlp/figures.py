@@ -33,7 +33,9 @@ _YEAR_CUE = re.compile(r"(?:chỉ số|par ?index|cchc|cải cách hành chính|
 _COMPARED = re.compile(r"(?:so với|hơn)\s+(?:cùng kỳ\s+)?(?:năm\s+)?$", re.IGNORECASE)
 _HORIZON = re.compile(r"(?:đến|tới|đến hết|trước|tầm nhìn|giai đoạn|định hướng|kế hoạch)\s+(?:năm\s+)?(?:\d{4}\s*[-–]\s*)?$",
                       re.IGNORECASE)
-_THIS_YEAR = re.compile(r"\bnăm nay\b|\bnăm này\b|\bhiện nay\b|\bhiện tại\b|\bhiện\s*$", re.IGNORECASE)
+_THIS_YEAR = re.compile(r"\bnăm nay\b|\bnăm này\b|\bhiện nay\b|\bhiện tại\b|\bhiện\s*$|\bhiện đang\b|"
+                        r"\b(?:đến|tới|cho đến) nay\b|\bđến thời điểm (?:này|hiện tại)\b", re.IGNORECASE)
+_DOC_NUMBER_AFTER = re.compile(r"\s*/\s*[A-ZĐ]{2,}")   # the year inside "56/2015/NĐ-CP"
 _LAST_YEAR = re.compile(r"\bnăm ngoái\b|\bnăm trước\b", re.IGNORECASE)
 # "A với 89,08% và B đạt 88,86%": a list whose items carry their own values
 _VALUE_GAP = re.compile(r"\s*(?:với|đạt|:|-|–)?\s*\(?\d+(?:[.,]\d+)?\s*(?:%|điểm)?\)?\s*(?:,|và|;)\s*")
@@ -107,6 +109,22 @@ def parse_number(text: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _guide_metrics() -> frozenset[str]:
+    from corpus.lexicons import lines
+    return frozenset(lines("nlp", "guide_metrics.txt"))
+
+
+def guide_metric(label: str) -> str:
+    """The guide's metric for a cue label: PCI, PAPI and other indices the guide does not
+    define are `other` (their label is kept apart, as the finding's subtype)."""
+    return label if label in _guide_metrics() else "other"
+
+
+def _year_cues():
+    return labelled_patterns("nlp", "figure_year_cues.tsv")
+
+
 def _metric_cues():
     return labelled_patterns("nlp", "figure_metrics.tsv")
 
@@ -171,7 +189,7 @@ def neutral_cue(before: str, after: str) -> str | None:
     for reason, pattern in _role_cues():
         if reason in ("survey", "vote", "rate") and (pattern.search(window) or pattern.search(after[:MAX_ROLE_WINDOW])):
             return reason
-        if reason not in ("national", "survey", "vote", "rate") and pattern.search(window):
+        if reason not in ("national", "survey", "vote", "rate", "scope") and pattern.search(window):
             return reason
     if re.match(r"\s*trở lên", after):
         return "threshold"
@@ -236,7 +254,8 @@ def topic_unit(units: list[Span], title_end: int) -> UnitRef | None:
 def dominant_year(text: str) -> int | None:
     """The year a report is about: the latest year it names that is not a plan's horizon
     ("đến năm 2020", "tầm nhìn 2030", "giai đoạn 2016-2020")."""
-    years = [int(m.group(1)) for m in _YEAR.finditer(text) if not _HORIZON.search(text, max(0, m.start() - 30), m.start())]
+    years = [int(m.group(1)) for m in _YEAR.finditer(text) if not _HORIZON.search(text, max(0, m.start() - 30), m.start())
+             and not _not_own_year(text, 0, m, target=False)]
     return max(years) if years else None
 
 
@@ -297,7 +316,8 @@ class FigureExtractor:
             year_here = _index_year(sentence)
             if year_here:
                 last_index_year = year_here
-            index_metric = _named_index(sentence) or index_metric
+            named = _named_index(sentence)
+            index_metric = ("par_index" if named == "par_component" else named) or index_metric
             context = _YearContext(last_index_year, paragraph_year, title_years[-1] if title_years else None,
                                    published_year(doc), doc_year)
             prev_value_end = s0
@@ -375,8 +395,10 @@ class FigureExtractor:
         role = value_role_of(text[clause0:v.start_char])
         if role == "target" and cue == "threshold":
             cue = None   # "phấn đấu đạt trên 90%", "mục tiêu giảm tối thiểu 15%": the unit's own target
-        if cue is None and units and all(_owner_kind(u) == "national_body" for u in units):
-            cue = "national"   # Chính phủ, Quốc hội: their percentages are the country's
+        if cue in (None, "gap") and units and all(_owner_kind(u) == "national_body" for u in units):
+            cue = "national"   # Chính phủ, Quốc hội: their percentages (growth, plans) are the country's
+        elif cue is None and units and all(u.kind == "ministry" for u in units) and _national_scope(text[s0:v.start_char]):
+            cue = "national"   # a ministry reporting the country's total ("cả nước", "GDP"), not its own value
         quote_start = subject.start_char if source in ("subject", "list", "subject_far") else max(clause0, prev_value_end)
         base = dict(value_type=value_type, sent_start=s0, sent_end=s1, metric=metric, total=total,
                     quote_start=quote_start, source=source)
@@ -438,7 +460,9 @@ class FigureExtractor:
                     units = []  # a rank needs its subject in the clause: no carrying over
                 if not units or all(_owner_kind(u) == "national_body" for u in units):
                     continue   # no subject, or the country's rank under its government's name
-                metric = _named_index(sentence) or index_metric or "par_index"
+                metric = _named_index(sentence, a - s0) or index_metric or "par_index"
+                if metric == "par_index" and _component_cue(text[_clause_start(text, s0, a):_clause_end(text, b, s1)]):
+                    metric = "par_component"   # "đứng đầu lĩnh vực cải cách thủ tục hành chính"
                 fig = Figure(
                     value=float(pos) if pos is not None else float("nan"), value_type="rank", start=a, end=b,
                     sent_start=s0, sent_end=s1, units=units, metric=metric, year=None,
@@ -459,7 +483,15 @@ def _aside(text: str, s0: int, unit: Span, value: Span) -> bool:
 def _source(text: str, s0: int, unit: Span) -> bool:
     """A unit cited as the source of the numbers ("Theo báo cáo của Sở Du lịch, khách đến TPHCM
     tăng 10%") reports them; it is not what they measure."""
-    return bool(_SOURCE.search(text, max(s0, unit.start_char - 40), unit.start_char))
+    if _SOURCE.search(text, max(s0, unit.start_char - 40), unit.start_char):
+        return True
+    return bool(_reporters().match(text, unit.end_char))   # "Bộ Y tế cho biết, ...": it reports them
+
+
+@lru_cache(maxsize=1)
+def _reporters() -> re.Pattern:
+    from corpus.lexicons import lines
+    return re.compile(r"\s*(?:" + "|".join(lines("nlp", "figure_reporters.txt")) + r")\b", re.IGNORECASE)
 
 
 def _decisive(cue: str | None, metric: str, strong_gap: bool) -> bool:
@@ -474,14 +506,24 @@ def _make_neutral(fig: Figure, reason: str) -> None:
     fig.quote_start = min(fig.quote_start, fig.start) if fig.source in ("subject", "list") else fig.quote_start
 
 
-def _named_index(sentence: str) -> str | None:
-    """The index a sentence names ("PCI", "Chỉ số CCHC"), as a metric."""
-    best: tuple[int, str] | None = None
+def _named_index(sentence: str, at: int | None = None) -> str | None:
+    """The index a sentence names ("PCI", "Chỉ số CCHC", "chỉ số thành phần"), as a metric: the
+    phrase nearest before `at` (a rank's position), else the sentence's first."""
+    before: tuple[int, str] | None = None
+    first: tuple[int, str] | None = None
     for metric, pattern in _index_phrases():
-        m = pattern.search(sentence)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), metric if metric != "par_component" else "par_index")
+        for m in pattern.finditer(sentence):
+            if first is None or m.start() < first[0]:
+                first = (m.start(), metric)
+            if at is not None and m.start() < at and (before is None or m.start() > before[0]):
+                before = (m.start(), metric)
+    best = before or first
     return best[1] if best else None
+
+
+def _component_cue(clause: str) -> bool:
+    """Whether a clause names a component field of the PAR index (figure_metrics.tsv)."""
+    return any(metric == "par_component" and pattern.search(clause) for metric, pattern in _metric_cues())
 
 
 def _chain(text: str, units: list[Span], forward: bool = False) -> list[Span]:
@@ -498,6 +540,11 @@ def _chain(text: str, units: list[Span], forward: bool = False) -> list[Span]:
         else:
             break
     return chain if forward else list(reversed(chain))
+
+
+def _national_scope(text: str) -> bool:
+    """Whether the text before a value speaks of the whole country (figure_roles.tsv, "scope")."""
+    return any(role == "scope" and pattern.search(text) for role, pattern in _role_cues())
 
 
 def _generic_subject(clause: str) -> bool:
@@ -521,15 +568,29 @@ class _YearContext:
     document_year: int | None = None   # the year the report is about (see dominant_year)
 
 
-def _own_years(text: str, a: int, b: int) -> list[int]:
-    """Years in text[a:b], a period giving its end year; a year compared against is not one."""
+def _not_own_year(text: str, a: int, m: re.Match, target: bool) -> bool:
+    """A comparison base, a document's number, or (for anything but a target) a plan's horizon."""
+    if _DOC_NUMBER_AFTER.match(text, m.end()):
+        return True   # "56/2015/NĐ-CP"
+    lead = max(a, m.start() - 60)
+    for cue, pattern in _year_cues():
+        if cue == "horizon" and target:
+            continue
+        if pattern.search(text, lead, m.start()):
+            return True
+    return False
+
+
+def _own_years(text: str, a: int, b: int, target: bool = True) -> list[int]:
+    """Years in text[a:b], a period giving its end year; a year compared against, a document
+    number's year and, unless the figure is a target, a plan's horizon are not its year."""
     out = []
     ends = {m.start(1): int(m.group(1)) for m in _PERIOD.finditer(text, a, b)}
     starts = {m.start() for m in _PERIOD.finditer(text, a, b)}
     for m in _YEAR.finditer(text, a, b):
         if m.start() in starts and m.start() not in ends:
             continue   # "2014-2016": the period's end year speaks for it
-        if _COMPARED.search(text, a, m.start()):
+        if _COMPARED.search(text, a, m.start()) or _not_own_year(text, a, m, target):
             continue
         out.append(int(m.group(1)))
     return out
@@ -538,20 +599,26 @@ def _own_years(text: str, a: int, b: int) -> list[int]:
 def _year_for(text: str, fig: Figure, s0: int, ctx: _YearContext) -> int | None:
     """The year a figure refers to: its clause, "năm nay"/"hiện nay" just before it, its sentence,
     the index year, its paragraph (or the heading over it), the title, the report's year."""
-    years = _own_years(text, _clause_start(text, s0, fig.start), fig.start)
+    target = fig.value_role in ("target", "change")   # a planned change also runs to its horizon
+    sentence = text[s0:fig.sent_end]
+    near0 = max(s0, fig.start - MAX_CUE_WINDOW)
+    now = ctx.published or ctx.document_year
+    nows = list(_THIS_YEAR.finditer(text, near0, fig.start))
+    clause0 = _clause_start(text, s0, fig.start)
+    if now and nows and not target and not _own_years(text, max(clause0, nows[-1].end()), fig.start, target):
+        return now   # "đến năm 2020 ..., hiện nay tỷ lệ này là 4%": the current value
+    years = _own_years(text, clause0, fig.start, target)
     if years:
         return years[-1]
-    years = _own_years(text, fig.end, _clause_end(text, fig.end, fig.sent_end))
+    years = _own_years(text, fig.end, _clause_end(text, fig.end, fig.sent_end), target)
     if years:
         return years[0]
-    sentence = text[s0:fig.sent_end]
-    near = text[max(s0, fig.start - MAX_CUE_WINDOW):fig.start]
-    now = ctx.published or ctx.document_year
+    near = text[near0:fig.start]
     if now and _THIS_YEAR.search(near):
         return now
     if now and _LAST_YEAR.search(near):
         return now - 1
-    years = _own_years(text, s0, fig.sent_end)
+    years = _own_years(text, s0, fig.sent_end, target)
     if years:
         return years[0]
     if fig.metric in ("par_index", "par_component", "satisfaction", "pci", "papi") and ctx.index_year:

@@ -164,9 +164,9 @@ def test_a_range_gives_its_two_ends(figures):
 
 
 @pytest.mark.parametrize("text,pos,total,metric", [
-    ("Chỉ số PCI năm 2016 của tỉnh Cao Bằng xếp 61/63.", 61, 63, "pci"),
+    ("Chỉ số PCI năm 2016 của tỉnh Cao Bằng xếp 61/63.", 61, 63, "other"),
     ("Về Chỉ số CCHC năm 2016, tỉnh Cao Bằng (58/63) vẫn thuộc nhóm thấp.", 58, 63, "par_index"),
-    ("Theo PAPI năm 2016, tỉnh Cao Bằng đứng thứ 40/63.", 40, 63, "papi"),
+    ("Theo PAPI năm 2016, tỉnh Cao Bằng đứng thứ 40/63.", 40, 63, "other"),
 ])
 def test_ranks_with_their_index(figures, text, pos, total, metric):
     (r,) = [f for f in figures(text) if f.value_type == "rank"]
@@ -216,3 +216,63 @@ def test_now_in_the_text_is_the_reports_year(figures):
     assert out[2.0] == (2020, "target") and out[4.5][0] == 2017
     out = {f.value: f.year for f in figures(text, published=None)}
     assert out[4.5] == 2017   # no date: the year the report is about
+
+
+@pytest.mark.parametrize("text,metric", [
+    ("Về Chỉ số CCHC năm 2016, tỉnh Bình Định đứng đầu ở lĩnh vực cải cách thủ tục hành chính.", "par_component"),
+    ("Ở chỉ số thành phần hiện đại hóa hành chính, tỉnh Bình Định đứng cuối bảng.", "par_component"),
+    ("Về Chỉ số CCHC năm 2016, tỉnh Bình Định đứng đầu cả nước.", "par_index"),
+])
+def test_a_rank_in_a_component_field_is_par_component(figures, text, metric):
+    (r,) = [f for f in figures(text) if f.value_type == "rank"]
+    assert r.metric == metric
+
+
+@pytest.mark.parametrize("text", [
+    "Theo kết quả PCI năm 2016, chỉ số thành phần tính minh bạch của tỉnh Bến Tre đạt 62,5%.",
+    "Chỉ số PAPI năm 2016 của tỉnh Bến Tre đạt 38,2%.",
+])
+def test_indices_the_guide_does_not_define_are_other(figures, text):
+    (f,) = [f for f in figures(text) if f.value_type == "percent"]
+    assert f.metric in ("other", "par_component") and f.metric not in ("pci", "papi")
+    (g,) = [f for f in figures("Chỉ số PCI năm 2016 của tỉnh Cao Bằng xếp 61/63.") if f.value_type == "rank"]
+    assert (g.metric, g.subtype) == ("other", "pci")   # the index stays apart in subtype
+
+
+@pytest.mark.parametrize("text,value,year", [
+    # a plan's horizon is the year of the target, not of the current value
+    ("Huyện Bình Chánh phấn đấu đến năm 2020 tỷ lệ rác thải chôn lấp của huyện giảm xuống còn 50%, "
+     "hiện nay tỷ lệ này của huyện Bình Chánh khoảng 75%.", 75.0, 2017),
+    ("Huyện Bình Chánh phấn đấu đến năm 2020 tỷ lệ rác thải chôn lấp của huyện giảm xuống còn 50%, "
+     "hiện nay tỷ lệ này của huyện Bình Chánh khoảng 75%.", 50.0, 2020),
+    # the base of a comparison (a real sentence shape: "so với mức của năm 2010")
+    ("Năm 2017, lượng bụi mịn trong không khí của tỉnh Thái Bình giảm 20% so với mức của năm 2010.",
+     20.0, 2017),
+    ("Mức phí mới của thành phố Hải Phòng tăng khoảng 45% so với mức phí năm 2015.", 45.0, None),
+    # a document's number is no year of the figure
+    ("Theo Nghị quyết số 03/2012/NQ-HĐND, tỉnh Quảng Bình hỗ trợ 40% kinh phí đào tạo.", 40.0, None),
+    ("Đến nay, tỷ lệ hồ sơ trực tuyến của tỉnh Quảng Bình đạt 40%, tăng so với năm 2015.", 40.0, 2017),
+])
+def test_years_of_bases_horizons_and_documents_are_not_the_figures(figures, text, value, year):
+    f = next(f for f in figures(text, published="2017-06-01") if f.value == value)
+    assert f.year == year
+
+
+@pytest.mark.parametrize("text,value", [
+    ("Bộ Tài chính cho biết, cả nước đã có 99,5% doanh nghiệp khai thuế qua mạng.", 99.5),
+    ("Bộ Kế hoạch và Đầu tư cho biết tổng vốn đầu tư toàn xã hội năm 2016 ước bằng 33% GDP.", 33.0),
+    ("Quốc hội thông qua chỉ tiêu tăng trưởng GDP năm 2017 khoảng 6,7%, cao hơn năm 2016.", 6.7),
+])
+def test_national_values_reported_by_a_ministry_or_the_assembly_get_no_unit(figures, text, value):
+    f = next(f for f in figures(text, with_neutral=True) if f.value == value)
+    assert f.unit is None and f.value_role == "neutral"
+
+
+def test_a_ministrys_own_value_keeps_its_unit(figures):
+    (f,) = figures("Năm 2016, tỷ lệ hồ sơ giải quyết đúng hạn của Bộ Tư pháp đạt 98,2%.")
+    assert f.unit == "Bộ Tư pháp" and f.year == 2016
+
+
+def test_a_unit_reporting_the_numbers_is_not_their_owner(figures):
+    out = figures("Sở Lao động tỉnh Kon Tum cho biết, tỷ lệ lao động qua đào tạo của huyện Đăk Hà đạt 45%.")
+    assert {(f.unit_name, f.value) for f in out} == {("huyện Đăk Hà", 45.0)}
