@@ -200,6 +200,12 @@ def hybrid_search(conn: store.Connection, index, query_vector: np.ndarray | None
         rankings.append([fid for fid, _ in scored])
     keyword = store.keyword_search(conn, query, where, CANDIDATES)
     rankings.append(keyword)
+    if index is not None and len(index) and keyword:
+        # A finding stored without a vector has no dense rank; its keyword rank stands in,
+        # or findings matched by both would always bury it.
+        unindexed = np.setdiff1d(np.asarray(keyword, dtype=np.int64), index.ids, assume_unique=True)
+        missing = set(unindexed.tolist())
+        rankings.append([fid for fid in keyword if fid in missing])
     kw_rank = {fid: r for r, fid in enumerate(keyword)}
     prefer = query_intent(query).kinds if prefer is None else tuple(prefer)
     best = fuse(rankings, limit if not prefer else sum(len(r) for r in rankings))

@@ -135,16 +135,20 @@ _FTS_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def keyword_search(conn: Connection, query: str, where: FindingFilter | None = None, limit: int = 200) -> list[int]:
-    """Finding ids by BM25 over text and unit (any query word may match), best first."""
+    """Finding ids by BM25 over text and unit, best first: those holding every query word, then
+    those holding any (common words such as "vì", "tính" would otherwise bury the one exact match)."""
     words = [w for w in _FTS_WORD.findall(query) if len(w) > 1]
     if not words:
         return []
-    match = " OR ".join(f'"{w}"' for w in words)
     sql, args = (where or FindingFilter()).where()
-    return [r[0] for r in conn.execute(
-        "SELECT f.id FROM findings_fts JOIN findings f ON f.id = findings_fts.rowid "
-        f"JOIN documents d ON d.id = f.doc_id WHERE findings_fts MATCH ? AND {sql} "
-        "ORDER BY bm25(findings_fts) LIMIT ?", [match, *args, int(limit)])]
+    out: list[int] = []
+    for joiner in (" AND ", " OR ") if len(words) > 1 else (" OR ",):
+        match = joiner.join(f'"{w}"' for w in words)
+        out += [r[0] for r in conn.execute(
+            "SELECT f.id FROM findings_fts JOIN findings f ON f.id = findings_fts.rowid "
+            f"JOIN documents d ON d.id = f.doc_id WHERE findings_fts MATCH ? AND {sql} "
+            "ORDER BY bm25(findings_fts) LIMIT ?", [match, *args, int(limit)]) if r[0] not in out]
+    return out[:limit]
 
 
 def filter_options(conn: Connection) -> dict:
