@@ -69,17 +69,23 @@ def log_path(sock: Path) -> Path:
 # -- client ------------------------------------------------------------------------------------
 
 
+def _read_line(sock: socket.socket) -> bytes:
+    """One newline-terminated message (requests and answers are one JSON line each)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _exchange(sock: Path, request: dict, timeout: float) -> dict:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(str(sock))
         s.sendall(json.dumps(request, ensure_ascii=False).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(1 << 16)
-            if not chunk:
-                break
-            data += chunk
+        data = _read_line(s)
     if not data:
         raise SearchServerError(f"the search server at {sock} closed the connection without answering")
     return json.loads(data)
@@ -213,12 +219,7 @@ def serve(sock: Path, idle: float = DEFAULT_IDLE_S, preload: bool = True) -> int
 def _handle(conn: socket.socket, warm: _Warm) -> bool:
     """Answer one request; False when asked to stop."""
     conn.settimeout(30)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(1 << 16)
-        if not chunk:
-            break
-        data += chunk
+    data = _read_line(conn)
     try:
         req = json.loads(data)
         op = req.get("op", "search")
