@@ -116,11 +116,19 @@ def themes_status(db: str, kind: str) -> dict:
 
 
 def rebuild_themes(db: Path) -> None:
-    """The themes job, run from the explorer after an ingest or on request."""
+    """The themes job, run from the explorer on request."""
     from parlens.service import rebuild_themes as rebuild
     with closing(store.connect(db)) as conn:
         for kind in theme_groups():
             rebuild(conn, kind)
+
+
+def run_jobs(db: Path) -> None:
+    """The jobs after an ingest from the explorer: themes of every kind, then unit summaries."""
+    from parlens.summaries import rebuild_unit_summaries
+    rebuild_themes(db)
+    with closing(store.connect(db)) as conn:
+        rebuild_unit_summaries(conn)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -418,7 +426,7 @@ def ensure_store(db: Path) -> None:
 
                 embed_missing(db, on_embed)
             box.empty()
-        rebuild_themes(db)
+        run_jobs(db)
         clear_caches()
 
 
@@ -431,6 +439,7 @@ def cached_store(cache_root: Path, paths: list[Path] | None = None, embed: bool 
     from parlens.service import embed_missing as embed_findings
     from parlens.service import make_analyser
     from parlens.service import rebuild_themes as rebuild
+    from parlens.summaries import rebuild_unit_summaries
 
     paths = [Path(p) for p in (paths or [seeds_dir()])]
     h = hashlib.sha256(extractor_version().encode())
@@ -457,6 +466,7 @@ def cached_store(cache_root: Path, paths: list[Path] | None = None, embed: bool 
         embed_findings(conn)
         for kind in theme_groups():
             rebuild(conn, kind)
+    rebuild_unit_summaries(conn)
     store.compact(conn)
     conn.close()
     tmp.replace(target)

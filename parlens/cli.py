@@ -53,7 +53,7 @@ def _year(text: str) -> int:
 
 def cmd_ingest(args) -> int:
     from corpus.ingest import ingest
-    from parlens import service
+    from parlens import service, summaries
 
     conn = store.connect(_db(args))
     embed = not args.no_embed
@@ -71,6 +71,8 @@ def cmd_ingest(args) -> int:
             service.build_index(conn, service.encoder(args.model).name, db_path=_db(args), save=True)
             for kind in () if args.no_themes else theme_groups():
                 service.rebuild_themes(conn, kind)
+        if summary.added or summary.replaced:
+            summaries.rebuild_unit_summaries(conn)
     except service.DaskError as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -20,6 +20,8 @@ from corpus.export import CONTRACT_COLUMNS, EXTRA_COLUMNS, contract_rows
 from corpus.records import KINDS as KIND_SPECS
 from corpus.records import ALIASES, kind_label, theme_groups
 from corpus.store import FindingFilter, unit_key
+from parlens import summaries
+from parlens.summaries import COMPARABLE_VALUE_TYPES
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
@@ -99,7 +101,6 @@ ENTITY_LABELS = {
     "NUMBER": "số", "FRACTION": "phân số", "YEAR": "năm", "DATE": "ngày", "LEGAL_DOC": "văn bản",
 }
 TERRITORIAL = ("province", "district", "ward")
-COMPARABLE_VALUE_TYPES = ("percent", "score")
 
 
 def theme_group_labels() -> dict[str, str]:
@@ -286,22 +287,11 @@ def unit_columns() -> tuple[str, ...]:
     return ("unit_key", "unit", "unit_type", "province", "unit_code", *count_columns(), "documents")
 
 
-def units_table(conn: store.Connection) -> pd.DataFrame:
-    """Every unit the findings name, with how much is said about it."""
-    names: dict[str, Counter] = defaultdict(Counter)
-    info: dict[str, dict] = {}
-    counts: dict[str, Counter] = defaultdict(Counter)
-    docs: dict[str, set] = defaultdict(set)
-    for r in store.unit_mentions(conn):
-        key = unit_key(r["unit_type"], r["unit_code"], r["unit"])
-        names[key][r["unit"]] += 1
-        info.setdefault(key, {"unit_type": r["unit_type"], "province": r["province"], "unit_code": r["unit_code"]})
-        counts[key][r["kind"]] += 1
-        docs[key].add(r["doc_id"])
-    rows = []
-    for key, c in counts.items():
-        rows.append({"unit_key": key, "unit": names[key].most_common(1)[0][0], **info[key],
-                     **{k.plural: c[k.name] for k in KIND_SPECS.values()}, "documents": len(docs[key])})
+def units_table(conn: store.Connection, gazetteer=None) -> pd.DataFrame:
+    """Every unit the findings name, with how much is said about it (from the summaries job)."""
+    rows = [{k: r[k] for k in ("unit_key", "unit", "unit_type", "province", "unit_code")}
+            | {k.plural: r["counts"].get(k.name, 0) for k in KIND_SPECS.values()} | {"documents": r["documents"]}
+            for r in summaries.current(conn, gazetteer)]
     df = pd.DataFrame(rows, columns=list(unit_columns()))
     if not df.empty:
         # most-documented first: units named in many documents, then with most figures
@@ -392,29 +382,15 @@ def par_color(value: float | None, lo: float, hi: float) -> list[int]:
 def map_points(conn: store.Connection, gazetteer=None) -> pd.DataFrame:
     """Territorial units (province, district, commune) placed by the gazetteer, coloured by the
     latest PAR Index figure (percent or score) the store holds for them."""
-    if gazetteer is None:
-        from nlp.units import gazetteer as load
-        gazetteer = load()
-    units = units_table(conn)
-    units = units[units["unit_type"].isin(TERRITORIAL) & units["unit_code"].notna()]
-    latest: dict[str, tuple[int, float]] = {}
-    par = [r for r in store.findings(conn, FindingFilter(kind="figure"))
-           if r["metric"] == "par_index" and r["value"] is not None and r["year"] is not None
-           and r["value_type"] in COMPARABLE_VALUE_TYPES and r["unit_code"] is not None]
-    for r in sorted(par, key=lambda r: (r["year"], r["id"])):
-        latest[unit_key(r["unit_type"], r["unit_code"], None)] = (int(r["year"]), float(r["value"]))
-    rows = []
     radius = {"province": 9000, "district": 3500, "ward": 1500}
-    for u in units.itertuples():
-        admin = gazetteer.by_code.get((u.unit_type, u.unit_code))
-        if admin is None or admin.lat is None or admin.lon is None:
-            continue
-        year, value = latest.get(u.unit_key, (None, None))
-        rows.append({"unit": u.unit, "unit_type": u.unit_type, "level": unit_type_label(u.unit_type),
-                     "province": u.province, "unit_code": u.unit_code, "lat": float(admin.lat),
-                     "lon": float(admin.lon), "par_value": value, "par_year": year,
-                     "findings": int(sum(getattr(u, c) for c in count_columns())),
-                     "radius": radius.get(u.unit_type, 2000)})
+    rows = [{"unit": r["unit"], "unit_type": r["unit_type"], "level": unit_type_label(r["unit_type"]),
+             "province": r["province"], "unit_code": r["unit_code"], "lat": r["lat"], "lon": r["lon"],
+             "par_value": r["par_value"], "par_year": r["par_year"], "findings": int(sum(r["counts"].values())),
+             "radius": radius.get(r["unit_type"], 2000),
+             "_order": (-r["documents"], -r["counts"].get("figure", 0), -sum(r["counts"].values()), r["unit"])}
+            for r in summaries.current(conn, gazetteer)
+            if r["unit_type"] in TERRITORIAL and r["lat"] is not None and r["lon"] is not None]
+    rows.sort(key=lambda r: r["_order"])
     df = pd.DataFrame(rows, columns=[c for c in MAP_COLUMNS if c not in ("color", "label")])
     values = df["par_value"].dropna()
     lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)

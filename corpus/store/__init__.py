@@ -50,6 +50,12 @@ from corpus.store.schema import (  # noqa: F401
     default_db_path,
     transaction,
 )
+from corpus.store.summaries import (  # noqa: F401
+    par_index_figures,
+    save_unit_summaries,
+    unit_summaries,
+    unit_summaries_stale,
+)
 from corpus.store.vectors import (  # noqa: F401
     findings_version,
     load_vectors,

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 ENV_DB = "PARLENS_DB"
 
 _SCHEMA = """
@@ -115,6 +115,19 @@ CREATE TABLE IF NOT EXISTS theme_members (       -- v2: remembered so ids follow
     theme_id INTEGER NOT NULL,
     finding_id INTEGER NOT NULL,
     similarity REAL NOT NULL DEFAULT 0          -- v5: to the centroid; theme_id -1 holds the outliers
+);
+CREATE TABLE IF NOT EXISTS unit_summaries (      -- v6: built after an ingest so pages only read
+    unit_key TEXT PRIMARY KEY,
+    unit TEXT NOT NULL,
+    unit_type TEXT,
+    province TEXT,
+    unit_code TEXT,
+    counts TEXT NOT NULL,                        -- JSON {kind: findings}
+    documents INTEGER NOT NULL,
+    lat REAL,                                    -- the gazetteer's place, for territorial units
+    lon REAL,
+    par_value REAL,                              -- the latest comparable PAR Index figure
+    par_year INTEGER
 );
 """
 

@@ -112,7 +112,7 @@ def _ingest(files: list[tuple[str, bytes]]) -> None:
             appstate.embed_missing(db, lambda d, t: bar.progress(min(d / max(t, 1), 1.0),
                                                                  text=f"Đang tạo vectơ · Embedding {d}/{t}"))
             bar.progress(1.0, text="Đang gom nhóm chủ đề · Regrouping themes…")
-            appstate.rebuild_themes(db)
+            appstate.run_jobs(db)
             bar.empty()
             appstate.clear_caches()
     st.session_state["add_results"] = results
